@@ -1,0 +1,13 @@
+/**
+ * The subcommands of `fragility-lab`, loaded on demand so that `fragility-lab help` does not load
+ * TensorFlow.js.
+ */
+import type { CliCommand } from '../command.js';
+
+export const commandLoaders: Record<string, { summary: string; load: () => Promise<CliCommand> }> = {
+  run: { summary: 'Train and measure every run of a study, then print its CMS/eCMS table', load: async () => (await import('./run.js')).command },
+  table: { summary: 'Print the CMS/eCMS table of a stored study', load: async () => (await import('./table.js')).command },
+  measure: { summary: 'Compute the measures of a saved network on its training data', load: async () => (await import('./measure.js')).command },
+  bound: { summary: 'Compute the marginal-likelihood PAC-Bayes bound of a data set', load: async () => (await import('./bound.js')).command },
+  analyze: { summary: 'Analyse a CSV table of runs computed anywhere', load: async () => (await import('./analyze.js')).command },
+};
