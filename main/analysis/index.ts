@@ -1,0 +1,20 @@
+/** The fragility analysis: run tables, CMS/eCMS with bootstrap intervals, ranking statistics and their renderers. */
+export { analyzeStudy } from './analyze.js';
+export type { AnalyzeOptions, RankingReport, StudyAnalysis } from './analyze.js';
+export { defaultBootstrapSettings } from './bootstrap.js';
+export type { BootstrapSettings, StudyIntervals } from './bootstrap.js';
+export type { Cell } from './cells.js';
+export { compareStudies } from './compare.js';
+export type { ComparedStudy, ComparisonCell, StudyComparison } from './compare.js';
+export { isStudyHeader, parseCsvText, parseRankingCsv, parseRunTableCsv } from './csv.js';
+export type { CsvReadOptions } from './csv.js';
+export type { Grid } from './design.js';
+export { defaultThreshold } from './fragility.js';
+export type { MeasureSummary, Verdict } from './fragility.js';
+export { formatFragilityTable, formatRankingTable, tableFormats } from './format.js';
+export type { FragilityTableOptions, TableFormat } from './format.js';
+export { kendallTauA, rankingStatistics } from './ranking.js';
+export type { MeasureRanking, RankingRun, RankingTable, RankingTargets, SignError } from './ranking.js';
+export type { Interval } from './statistics.js';
+export { plottedLog10, targetValue } from './table.js';
+export type { ConditionKind, RunRow, RunTable, RunValues, SettingValue, TargetKind } from './table.js';
