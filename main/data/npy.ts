@@ -98,8 +98,10 @@ export function parseNpy(bytes: Uint8Array, path: string): NpyArray {
     throw invalid(path, `shape (${header.shape.join(', ')}) of ${header.descr} needs ${expectedBytes} data bytes, but the file has ${actualBytes}`);
   }
 
-  // Copy so that the typed array is aligned whatever the header length.
-  const raw = bytes.slice(dataStart, dataStart + expectedBytes);
+  // Copy so that the typed array is aligned whatever the header length. An explicit copy, because
+  // Buffer.slice (readNpy passes a Buffer) returns a view whose .buffer starts at the file's header.
+  const raw = new Uint8Array(expectedBytes);
+  raw.set(bytes.subarray(dataStart, dataStart + expectedBytes));
   switch (type.dtype) {
     case 'float32':
       return { dtype: 'float32', shape: header.shape, data: new Float32Array(raw.buffer) };

@@ -48,10 +48,14 @@ export function setLogLevel(level: LogLevel): void {
   minimumLevel = level;
 }
 
+/** Writes a record made elsewhere (by a worker process, say) through this process's sink and level. */
+export function writeLogRecord(record: LogRecord): void {
+  if (levelRank[record.level] >= levelRank[minimumLevel]) sink(record);
+}
+
 export function createLogger(scope: string): Logger {
   const write = (level: LogLevel, message: string): void => {
-    if (levelRank[level] < levelRank[minimumLevel]) return;
-    sink({ time: new Date().toISOString(), level, scope, message });
+    writeLogRecord({ time: new Date().toISOString(), level, scope, message });
   };
   return {
     debug: (message) => write('debug', message),
