@@ -77,11 +77,45 @@ export interface MeasureInput {
   options: MeasureOptions;
   /** Epochs the run needed to meet its stopping rule, for `epochs_to_fit`. */
   epochsToFit?: number;
+  /** Examples per forward pass over the training set (default 512); it changes speed and memory, not results. */
+  forwardBatchSize?: number;
+}
+
+/**
+ * Norms of one Dense or Conv2D layer after BatchNorm folding. Norms are squared (fro = ||W||_F^2,
+ * spec = sigma_max(W)^2 of the matrix view); a field is null when it was not needed or the initial
+ * network is absent.
+ */
+export interface LayerSummary {
+  name: string;
+  kind: 'Dense' | 'Conv2D';
+  /** The BatchNormalization folded into this layer, or null. */
+  foldedBatchNorm: string | null;
+  /** Kernel shape in the TF.js layout: [in, out] or [kh, kw, in, out]. */
+  kernelShape: number[];
+  /** Matrix view [rows, cols] = [out, product of the other kernel axes]. */
+  matrixShape: [number, number];
+  numWeights: number;
+  fro: number;
+  spec: number | null;
+  distFro: number | null;
+  distSpec: number | null;
+}
+
+/** Record of the BatchNormalization layers folded into a Dense or Conv2D layer and of those left in place. */
+export interface FoldingSummary {
+  folded: { batchNorm: string; into: string }[];
+  leftInPlace: string[];
 }
 
 export interface MeasureReport {
   m: number;
+  /** Fraction of the training set classified correctly in inference mode; NaN when the outputs are not finite. */
   trainAccuracy: number;
+  /** k = max(1, floor(m / 10)), the signed k-th smallest margin and gamma = its absolute value (NaN when undefined). */
   margin: { k: number; kthSmallest: number; gamma: number };
   values: Record<string, MeasureValue>;
+  /** Per-layer norms of the folded trained network; absent when the architecture is not supported. */
+  layers?: LayerSummary[];
+  folding?: FoldingSummary;
 }

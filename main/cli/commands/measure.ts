@@ -28,10 +28,10 @@ Options:
   --model DIR       folder with model.json and its weight files (the trained network)
   --init DIR        the same network at initialisation; the measures that need it
                     (distances from initialisation) are missing without it
-  --x FILE.npy      training inputs, [m, H, W, C] (or [m, features], or rows flattened
-                    in C order), dtype float32, float64 or uint8. Values are used as
-                    they are: uint8 pixels are not divided by 255, so store them scaled
-                    as they were in training
+  --x FILE.npy      training inputs in the model's input shape, e.g. [m, H, W, C], or as
+                    rows flattened in C order, [m, H*W*C]; dtype float32, float64 or
+                    uint8. Values are used as they are: uint8 pixels are not divided by
+                    255, so store them scaled as they were in training
   --y FILE.npy      labels, [m] integers: class indices, or 0/1 for a one-logit model
   --task TASK       binary or multiclass; default: binary when the model has one
                     output logit, else multiclass
@@ -89,7 +89,10 @@ function shapeText(shape: readonly (number | null)[]): string {
   return `[${shape.map((size) => (size === null ? 'null' : String(size))).join(', ')}]`;
 }
 
-/** Training inputs in the model's input shape; flattened rows are reshaped in C order. */
+/**
+ * Returns the training inputs in the model's input shape. Flattened rows ([m, features]) are reshaped
+ * in C order, and images are flattened for a model that takes vectors, when the sizes agree.
+ */
 function inputsFor(array: NpyArray, path: string, modelShape: readonly (number | null)[]): { values: Float32Array; shape: number[] } {
   if (array.dtype !== 'float32' && array.dtype !== 'float64' && array.dtype !== 'uint8') {
     throw new LabError('invalid-input', `${path} has dtype ${array.dtype}; x must be float32, float64 or uint8`, { field: '--x' });
@@ -103,8 +106,9 @@ function inputsFor(array: NpyArray, path: string, modelShape: readonly (number |
   const m = array.shape[0] ?? 0;
   const values = array.data instanceof Float32Array ? array.data : Float32Array.from(array.data);
   const matches = array.shape.length === expected.length + 1 && expected.every((size, axis) => array.shape[axis + 1] === size);
-  const flattened = array.shape.length === 2 && array.shape[1] === perExample;
-  if (!matches && !flattened) {
+  const sameSize = array.shape.slice(1).reduce((product, size) => product * size, 1) === perExample;
+  const reshapable = sameSize && (array.shape.length === 2 || expected.length === 1);
+  if (!matches && !reshapable) {
     throw new LabError(
       'invalid-input',
       `${path} has shape ${shapeText(array.shape)} but the model takes inputs of shape ${shapeText(modelShape)}; store x as [m, ${expected.join(', ')}] (or as [m, ${perExample}] rows flattened in C order)`,
