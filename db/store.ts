@@ -338,6 +338,15 @@ export class Store {
     );
   }
 
+  /** The studies a run belongs to, with its condition, size and seed in each. */
+  runLinks(runId: string): { studyId: string; condition: string; kind: ConditionKind; trainSize: number; seed: number }[] {
+    return this.read(`reading the studies of run ${runId}`, () =>
+      this.db
+        .prepare('SELECT study_id AS studyId, condition, kind, train_size AS trainSize, seed FROM study_runs WHERE run_id = ? ORDER BY study_id')
+        .all(runId) as { studyId: string; condition: string; kind: ConditionKind; trainSize: number; seed: number }[],
+    );
+  }
+
   getRun(runId: string): RunRecord | undefined {
     return this.read(`reading run ${runId}`, () =>
       this.db

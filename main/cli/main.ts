@@ -3,6 +3,7 @@
  * (LabError) print as one line without a stack trace; anything else is a bug and prints in full.
  */
 import { LabError } from '../util/errors.js';
+import { setLogLevel } from '../util/log.js';
 import { exitCodes } from './command.js';
 import { commandLoaders } from './commands/index.js';
 
@@ -22,6 +23,8 @@ function overview(): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // The terminal shows warnings and errors unless FRAGILITY_LAB_LOG_LEVEL asks for more.
+  if (process.env.FRAGILITY_LAB_LOG_LEVEL === undefined) setLogLevel('warn');
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h') {
     process.stdout.write(`${overview()}\n`);

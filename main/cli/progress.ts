@@ -72,11 +72,13 @@ export class ProgressDisplay {
         }
         break;
       }
-      case 'run-finished':
+      case 'run-finished': {
         this.finished++;
+        const label = this.label(event.runId);
         this.account(event.runId, event.durationMs);
-        this.print(`[${this.finished + this.failed}/${this.total}] ${this.label(event.runId)}: ${event.status.replace(/_/g, ' ')} in ${formatDuration(event.durationMs)}${this.timing()}`);
+        this.print(`[${this.finished + this.failed}/${this.total}] ${label}: ${event.status.replace(/_/g, ' ')} in ${formatDuration(event.durationMs)}${this.timing()}`);
         break;
+      }
       case 'run-failed':
         if (!event.willRetry) this.failed++;
         this.account(event.runId, 0);
@@ -104,8 +106,7 @@ export class ProgressDisplay {
   }
 
   private label(runId: string): string {
-    const label = this.current.get(runId)?.label ?? runId.slice(0, 12);
-    return label;
+    return this.current.get(runId)?.label ?? runId.slice(0, 12);
   }
 
   private account(runId: string, durationMs: number): void {

@@ -2,6 +2,8 @@
  * Messages between a host (CLI, lab server, Electron main) and a lab worker process. They are
  * plain data so that they cross `child_process` IPC and Electron's `utilityProcess` alike.
  */
+import type { AuditInput } from '../measures/audit.js';
+import type { MeasureReport, Task } from '../measures/types.js';
 import type { BackendInfo, BackendRequest } from '../tf/backend.js';
 import type { EpochRecord } from '../training/train.js';
 import type { LabErrorData } from '../util/errors.js';
@@ -11,6 +13,7 @@ import type { RunAssignment, RunPhase } from './execute.js';
 export type HostMessage =
   | { type: 'init'; dbPath: string; backend: BackendRequest }
   | { type: 'run'; assignment: RunAssignment }
+  | { type: 'audit'; requestId: string; input: AuditInput }
   | { type: 'cancel' }
   | { type: 'shutdown' };
 
@@ -21,4 +24,6 @@ export type WorkerMessage =
   | { type: 'epoch'; runId: string; record: EpochRecord }
   | { type: 'run-done'; runId: string; status: 'fit' | 'did_not_fit' | 'diverged' }
   | { type: 'run-failed'; runId: string; error: LabErrorData }
+  | { type: 'audit-done'; requestId: string; task: Task; report: MeasureReport }
+  | { type: 'audit-failed'; requestId: string; error: LabErrorData }
   | { type: 'log'; record: LogRecord };

@@ -7,17 +7,18 @@
  * again. A run whose worker crashes twice is marked failed and the study goes on.
  */
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { finishedStatuses, Store, type StudyRunRecord } from '../../db/store.js';
 import type { BackendInfo, BackendRequest } from '../tf/backend.js';
 import type { EpochRecord } from '../training/train.js';
 import { LabError, type LabErrorData } from '../util/errors.js';
-import { canonicalJson, hashSettings } from '../util/hash.js';
 import { createLogger, writeLogRecord, type LogRecord } from '../util/log.js';
 import type { RunPhase } from './execute.js';
 import { forkWorker, type WorkerHandle, type WorkerLauncher } from './launcher.js';
 import type { WorkerMessage } from './messages.js';
-import { measureOptionsKey, planStudy, studyId as idOfStudy, type RunSettings } from './plan.js';
+import { measureOptionsKey, studyId as idOfStudy, type RunSettings } from './plan.js';
+import { registerStudy } from './register.js';
 import type { StudySpec } from './spec.js';
 
 const log = createLogger('runner');
@@ -64,12 +65,25 @@ type RunOutcome =
   | { kind: 'failed'; error: LabErrorData }
   | { kind: 'crashed'; reason: string };
 
-/** Claimants look like `host:pid:nonce`; a claimant on this host whose process is gone is dead. */
+/**
+ * Claimants look like `host:pid:nonce`; a claimant on this host whose process is gone is dead. A
+ * zombie (exited, not yet reaped, as happens to workers orphaned by a killed host) counts as dead.
+ */
 export function isClaimantAlive(claimant: string): boolean {
   const [host, pidText] = claimant.split(':');
   if (host !== hostname()) return true;
   const pid = Number(pidText);
   if (!Number.isInteger(pid) || pid <= 0) return false;
+  if (process.platform === 'linux') {
+    try {
+      // The state is the first field after the parenthesised command name.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+      return state !== 'Z' && state !== 'X';
+    } catch {
+      return false;
+    }
+  }
   try {
     process.kill(pid, 0);
     return true;
@@ -205,16 +219,12 @@ export class StudyExecution {
 
   private async run(): Promise<StudyOutcome> {
     const { spec, dbPath } = this.options;
-    const plan = planStudy(spec);
     const store = Store.open(dbPath);
     try {
       const released = store.releaseAbandonedClaims(isClaimantAlive);
       if (released > 0) log.info(`put back ${released} interrupted run(s) left by stopped processes`);
-      const specJson = canonicalJson(spec);
-      const saved = store.saveStudy(
-        { id: this.studyId, name: spec.name, specJson, specHash: hashSettings(spec) },
-        plan.map((run) => ({ runId: run.runId, settingsJson: canonicalJson(run.settings), condition: run.condition, kind: run.kind, trainSize: run.trainSize, seed: run.seed })),
-      );
+      const saved = registerStudy(store, spec);
+      const plan = saved.plan;
       const requeued = store.requeueFailedRuns(this.studyId);
       log.info(`study ${this.studyId} ${saved.created ? 'created' : 'updated'}: ${plan.length} runs, ${saved.newRuns} new${requeued > 0 ? `, ${requeued} failed run(s) queued again` : ''}`);
 

@@ -7,6 +7,7 @@ import { Store } from '../../db/store.js';
 import { initBackend, type BackendInfo } from '../tf/backend.js';
 import { LabError, toErrorData } from '../util/errors.js';
 import { createLogger, setLogSink } from '../util/log.js';
+import { auditSavedNetwork } from '../measures/audit.js';
 import { executeRun } from './execute.js';
 import type { HostMessage, WorkerMessage } from './messages.js';
 
@@ -83,6 +84,16 @@ async function handle(message: HostMessage): Promise<void> {
       }
       return;
     }
+    case 'audit':
+      try {
+        if (backend === undefined) throw new LabError('internal', 'the worker received an audit before it was initialised');
+        const { report, task } = await auditSavedNetwork(message.input);
+        send({ type: 'audit-done', requestId: message.requestId, task, report });
+      } catch (error) {
+        if (!(error instanceof LabError)) log.error(`audit ${message.requestId} failed: ${(error as Error).stack ?? String(error)}`);
+        send({ type: 'audit-failed', requestId: message.requestId, error: toErrorData(error) });
+      }
+      return;
     case 'cancel':
       cancelled = true;
       return;

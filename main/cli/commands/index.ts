@@ -9,5 +9,6 @@ export const commandLoaders: Record<string, { summary: string; load: () => Promi
   table: { summary: 'Print the CMS/eCMS table of a stored study', load: async () => (await import('./table.js')).command },
   measure: { summary: 'Compute the measures of a saved network on its training data', load: async () => (await import('./measure.js')).command },
   bound: { summary: 'Compute the marginal-likelihood PAC-Bayes bound of a data set', load: async () => (await import('./bound.js')).command },
+  serve: { summary: 'Serve the lab to a browser on this machine (for headless workstations)', load: async () => (await import('./serve.js')).command },
   analyze: { summary: 'Analyse a CSV table of runs computed anywhere', load: async () => (await import('./analyze.js')).command },
 };

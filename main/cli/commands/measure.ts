@@ -2,13 +2,9 @@
  * `fragility-lab measure`: computes the generalization measures of a saved TensorFlow.js
  * layers-model on its training set, given as .npy files, and prints a table or one JSON object.
  */
-import * as tf from '@tensorflow/tfjs';
-import { readNpy } from '../../data/npy.js';
-import type { NpyArray } from '../../data/npy.js';
-import { computeMeasures } from '../../measures/compute.js';
+import { auditSavedNetwork } from '../../measures/audit.js';
 import { getMeasureDefinition, measureDefinitions, postTrainingMeasureIds } from '../../measures/registry.js';
 import type { MeasureReport, NoiseConvention, Task } from '../../measures/types.js';
-import { loadLayersModelFromFolder } from '../../models/layersModel.js';
 import type { BackendRequest } from '../../tf/backend.js';
 import { backendNames, initBackend } from '../../tf/backend.js';
 import { LabError } from '../../util/errors.js';
@@ -85,67 +81,6 @@ function parseIds(text: string | undefined): string[] {
   return [...new Set(ids)];
 }
 
-function shapeText(shape: readonly (number | null)[]): string {
-  return `[${shape.map((size) => (size === null ? 'null' : String(size))).join(', ')}]`;
-}
-
-/**
- * Returns the training inputs in the model's input shape. Flattened rows ([m, features]) are reshaped
- * in C order, and images are flattened for a model that takes vectors, when the sizes agree.
- */
-function inputsFor(array: NpyArray, path: string, modelShape: readonly (number | null)[]): { values: Float32Array; shape: number[] } {
-  if (array.dtype !== 'float32' && array.dtype !== 'float64' && array.dtype !== 'uint8') {
-    throw new LabError('invalid-input', `${path} has dtype ${array.dtype}; x must be float32, float64 or uint8`, { field: '--x' });
-  }
-  const dims = modelShape.slice(1);
-  if (dims.some((size) => size === null)) {
-    throw new LabError('unsupported', `The model's input shape ${shapeText(modelShape)} has an undefined dimension; save the model with a fixed input shape`);
-  }
-  const expected = dims as number[];
-  const perExample = expected.reduce((product, size) => product * size, 1);
-  const m = array.shape[0] ?? 0;
-  const values = array.data instanceof Float32Array ? array.data : Float32Array.from(array.data);
-  const matches = array.shape.length === expected.length + 1 && expected.every((size, axis) => array.shape[axis + 1] === size);
-  const sameSize = array.shape.slice(1).reduce((product, size) => product * size, 1) === perExample;
-  const reshapable = sameSize && (array.shape.length === 2 || expected.length === 1);
-  if (!matches && !reshapable) {
-    throw new LabError(
-      'invalid-input',
-      `${path} has shape ${shapeText(array.shape)} but the model takes inputs of shape ${shapeText(modelShape)}; store x as [m, ${expected.join(', ')}] (or as [m, ${perExample}] rows flattened in C order)`,
-      { field: '--x' },
-    );
-  }
-  return { values, shape: [m, ...expected] };
-}
-
-/** Integer labels as int32; float arrays are accepted when every value is an integer. */
-function labelsFrom(array: NpyArray, path: string, m: number): Int32Array {
-  const isColumn = array.shape.length === 2 && array.shape[1] === 1;
-  if (!(array.shape.length === 1 || isColumn) || array.shape[0] !== m) {
-    throw new LabError('invalid-input', `${path} has shape ${shapeText(array.shape)}; y must hold one label per example of x, shape [${m}]`, { field: '--y' });
-  }
-  const labels = new Int32Array(m);
-  for (let i = 0; i < m; i++) {
-    const value = array.data[i]!;
-    if (!Number.isInteger(value)) {
-      throw new LabError('invalid-input', `${path} contains ${value} at index ${i}; labels must be integers (class indices, or 0/1 for one logit)`, { field: '--y' });
-    }
-    labels[i] = value;
-  }
-  return labels;
-}
-
-function inferTask(requested: Task | undefined, outputWidth: number): Task {
-  if (requested === undefined) return outputWidth === 1 ? 'binary' : 'multiclass';
-  if (requested === 'binary' && outputWidth !== 1) {
-    throw new LabError('invalid-input', `--task binary needs a model with one output logit, but this model has ${outputWidth}; use --task multiclass`, { field: '--task' });
-  }
-  if (requested === 'multiclass' && outputWidth === 1) {
-    throw new LabError('invalid-input', '--task multiclass needs one logit per class, but this model has one output; use --task binary', { field: '--task' });
-  }
-  return requested;
-}
-
 function formatNumber(value: number): string {
   if (Number.isNaN(value)) return 'n/a';
   if (Number.isInteger(value) && Math.abs(value) < 1e15) return String(value);
@@ -216,32 +151,16 @@ export const command: CliCommand = {
     const ids = parseIds(values.measures);
 
     const backend = await initBackend(backendRequest);
-    const xArray = readNpy(xPath);
-    const yArray = readNpy(yPath);
-    const model = await loadLayersModelFromFolder(modelPath);
-    const initModel = values.init === undefined ? undefined : await loadLayersModelFromFolder(values.init);
-    let x: tf.Tensor | undefined;
-    try {
-      const inputs = inputsFor(xArray, xPath, model.inputs[0]!.shape);
-      const y = labelsFrom(yArray, yPath, inputs.shape[0]!);
-      const outputShape = model.outputs[0]!.shape;
-      const task = inferTask(requestedTask, outputShape[outputShape.length - 1] ?? 0);
-      x = tf.tensor(inputs.values, inputs.shape, 'float32');
-      const report = await computeMeasures({
-        model,
-        ...(initModel === undefined ? {} : { initModel }),
-        x,
-        y,
-        task,
-        ids,
-        options: { noise, seed, ...(sigma === undefined ? {} : { sigma }), ...(sigmaMag === undefined ? {} : { sigmaMag }) },
-      });
-      process.stdout.write(`${values.json ? jsonReport(report, task, backend.name) : tableReport(report, task, backend.name)}\n`);
-      return exitCodes.ok;
-    } finally {
-      x?.dispose();
-      model.dispose();
-      initModel?.dispose();
-    }
+    const { report, task } = await auditSavedNetwork({
+      modelDir: modelPath,
+      ...(values.init === undefined ? {} : { initDir: values.init }),
+      xPath,
+      yPath,
+      ...(requestedTask === undefined ? {} : { task: requestedTask }),
+      ids,
+      options: { noise, seed, ...(sigma === undefined ? {} : { sigma }), ...(sigmaMag === undefined ? {} : { sigmaMag }) },
+    });
+    process.stdout.write(`${values.json ? jsonReport(report, task, backend.name) : tableReport(report, task, backend.name)}\n`);
+    return exitCodes.ok;
   },
 };

@@ -67,7 +67,7 @@ export const command: CliCommand = {
 
     const display = new ProgressDisplay();
     setLogSink((record) => display.log(record));
-    const execution = runStudy({ dbPath, spec, workers, ...(backend === undefined ? {} : { backend }), onEvent: (event) => display.handle(event), onWorkerLog: (record) => display.log(record) });
+    const execution = runStudy({ dbPath, spec, workers, ...(backend === undefined ? {} : { backend }), onEvent: (event) => display.handle(event) });
 
     let interrupts = 0;
     const onInterrupt = () => {
