@@ -243,7 +243,9 @@ export async function startLabServer(options: LabServerOptions): Promise<Running
       for (const unsubscribeEvent of unsubscribe) unsubscribeEvent();
       for (const stream of eventStreams) stream.end();
       eventStreams.clear();
-      await new Promise<void>((resolveClose) => server.close(() => resolveClose()));
+      const closed = new Promise<void>((resolveClose) => server.close(() => resolveClose()));
+      server.closeAllConnections();
+      await closed;
     },
   };
 }
