@@ -9,6 +9,7 @@
 import { accessSync, closeSync, constants, existsSync, openSync, readSync, statSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { LabError } from '../main/util/errors.js';
+import { faultPoint } from '../main/util/faults.js';
 import { createLogger } from '../main/util/log.js';
 import { latestSchemaVersion, migrations } from './migrations/index.js';
 
@@ -192,7 +193,10 @@ export class Store {
     checkExistingFile(path, readonly);
     let db: Database.Database;
     try {
-      db = new Database(path, { readonly, fileMustExist: readonly, timeout: busyTimeoutMs });
+      // FRAGILITY_LAB_SQLITE_BINDING points at a better-sqlite3 build for another runtime (the
+      // desktop app run from a source checkout needs one built for Electron's Node ABI).
+      const nativeBinding = process.env.FRAGILITY_LAB_SQLITE_BINDING;
+      db = new Database(path, { readonly, fileMustExist: readonly, timeout: busyTimeoutMs, ...(nativeBinding ? { nativeBinding } : {}) });
     } catch (error) {
       throw storageError(path, 'opening the database', error);
     }
@@ -441,6 +445,7 @@ export class Store {
           claimant,
         );
       if (updated.changes === 0) return false;
+      faultPoint('store-write');
 
       this.db.prepare('DELETE FROM epochs WHERE run_id = ?').run(runId);
       const insertEpoch = this.db.prepare('INSERT INTO epochs (run_id, epoch, train_loss, train_accuracy, duration_ms) VALUES (?, ?, ?, ?, ?)');

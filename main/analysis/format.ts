@@ -109,11 +109,20 @@ function formatNotes(analysis: StudyAnalysis): string[] {
     if (analysis.empty_measures.includes(quantity)) continue;
     for (const [condition, reason] of Object.entries(byCondition)) notes.push(`alpha of ${quantity} for ${condition} is missing: ${reason}.`);
   }
+  // Cells undetermined only because their interval contains the threshold are counted, not listed:
+  // the table shows each interval already.
+  let straddling = 0;
   for (const [measure, byPerturbation] of Object.entries(analysis.undetermined_reasons)) {
     for (const [perturbation, reason] of Object.entries(byPerturbation)) {
       if (reason.startsWith('eCMS is missing')) continue; // The missing exponent is listed above.
-      notes.push(`${measure} / ${perturbation} is undetermined: ${reason}.`);
+      if (reason.startsWith('the interval')) straddling++;
+      else notes.push(`${measure} / ${perturbation} is undetermined: ${reason}.`);
     }
+  }
+  if (straddling > 0) {
+    notes.push(
+      `${straddling} cell${straddling === 1 ? ' is' : 's are'} undetermined because the eCMS interval contains ${analysis.threshold} or -${analysis.threshold}; more seeds narrow the intervals.`,
+    );
   }
   for (const quantity of analysis.quantities) {
     const counts = Object.entries(analysis.left_out[quantity]!).filter(([, count]) => count > 0);

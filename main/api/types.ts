@@ -205,6 +205,8 @@ export type StudyProgressEvent =
 export interface LabApiEvents {
   'study-progress': { studyId: string; event: StudyProgressEvent };
   'studies-changed': Record<string, never>;
+  /** A menu item of the desktop app that the renderer carries out (Electron only). */
+  'menu-command': { command: 'new-study' | 'export-report' };
 }
 
 export type LabApiEventName = keyof LabApiEvents;

@@ -51,6 +51,10 @@ function inputsFor(array: NpyArray, path: string, modelShape: readonly (number |
       { field: '--x' },
     );
   }
+  const bad = values.findIndex((value) => !Number.isFinite(value));
+  if (bad >= 0) {
+    throw new LabError('invalid-input', `${path} contains ${values[bad]} at flat index ${bad}; inputs must be finite numbers (replace missing pixels before saving)`, { field: '--x' });
+  }
   return { values, shape: [m, ...expected] };
 }
 

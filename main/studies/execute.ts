@@ -14,8 +14,10 @@ import { isMissing, type MeasureValue } from '../measures/types.js';
 import { buildModel } from '../models/build.js';
 import { serializeLayersModel } from '../models/layersModel.js';
 import type { BackendInfo } from '../tf/backend.js';
+import { threadBudget } from '../tf/devices.js';
 import { evaluate, train, type EpochRecord, type TrainingResult } from '../training/train.js';
 import { LabError } from '../util/errors.js';
+import { faultPoint } from '../util/faults.js';
 import { hashSettings } from '../util/hash.js';
 import { createLogger } from '../util/log.js';
 import type { RunSettings } from './plan.js';
@@ -70,7 +72,7 @@ async function boundRecord(store: Store, settings: RunSettings, data: TaskData):
           model.kind === 'fcn'
             ? { kind: 'fc' as const, depth: model.hiddenWidths.length, sigmaW2: model.weightVariance, sigmaB2: model.biasStd ** 2 }
             : { kind: 'monte-carlo' as const, buildModel: (drawSeed: number) => buildModel(model, data.inputShape, data.outputCount, drawSeed), seed: seed * 1_000_003 };
-        const result = await computeMarginalLikelihoodBound({ x: data.train.x, inputShape: data.inputShape, labels: data.train.y, kernel });
+        const result = await computeMarginalLikelihoodBound({ x: data.train.x, inputShape: data.inputShape, labels: data.train.y, kernel, workers: threadBudget() });
         record = {
           key,
           m: result.m,
@@ -154,10 +156,14 @@ export async function executeRun(store: Store, backend: BackendInfo, assignment:
   try {
     hooks.onPhase?.('training');
     const training = await train(model, { x, y: data.train.y, task: settings.data.task, outputCount: data.outputCount }, settings.training, settings.seed, {
-      ...(hooks.onEpoch === undefined ? {} : { onEpoch: hooks.onEpoch }),
+      onEpoch: async (record) => {
+        faultPoint('training');
+        await hooks.onEpoch?.(record);
+      },
       ...(hooks.isCancelled === undefined ? {} : { isCancelled: hooks.isCancelled }),
     });
 
+    faultPoint('measuring');
     hooks.onPhase?.('measuring');
     let measures: MeasureRecord[];
     let test = { loss: Number.NaN, accuracy: Number.NaN };

@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { finishedStatuses, Store, type StudyRunRecord } from '../../db/store.js';
 import type { BackendInfo, BackendRequest } from '../tf/backend.js';
+import { planWorkers } from '../tf/devices.js';
 import type { EpochRecord } from '../training/train.js';
 import { LabError, type LabErrorData } from '../util/errors.js';
 import { createLogger, writeLogRecord, type LogRecord } from '../util/log.js';
@@ -43,7 +44,7 @@ export type StudyEvent =
 export interface RunStudyOptions {
   dbPath: string;
   spec: StudySpec;
-  /** Number of worker processes (default 1). */
+  /** Number of worker processes (default: one per GPU on GPU backends, else one per core). */
   workers?: number;
   backend?: BackendRequest;
   launcher?: WorkerLauncher;
@@ -107,8 +108,15 @@ class Worker {
   }
 
   /** Starts a worker and waits until its backend is ready. */
-  static start(id: number, launcher: WorkerLauncher, dbPath: string, backend: BackendRequest, onMessage: (message: WorkerMessage) => void): Promise<Worker> {
-    const handle = launcher();
+  static start(
+    id: number,
+    launcher: WorkerLauncher,
+    env: Record<string, string>,
+    dbPath: string,
+    backend: BackendRequest,
+    onMessage: (message: WorkerMessage) => void,
+  ): Promise<Worker> {
+    const handle = launcher({ env });
     return new Promise((resolve, reject) => {
       let worker: Worker | undefined;
       handle.onMessage((message) => {
@@ -232,7 +240,9 @@ export class StudyExecution {
       const finishedAtStart = runs.filter((run) => finishedStatuses.includes(run.status)).length;
       const waiting = runs.filter((run) => run.status === 'pending' || run.status === 'interrupted');
       const toRun = waiting.length;
-      const workerCount = Math.max(1, Math.min(this.options.workers ?? 1, toRun));
+      const workerPlan = planWorkers(this.options.backend ?? 'auto', this.options.workers);
+      this.workerEnv = workerPlan.envFor;
+      const workerCount = Math.max(1, Math.min(workerPlan.workers, toRun));
       this.emit({ type: 'study-started', studyId: this.studyId, total: runs.length, finished: finishedAtStart, toRun, workers: workerCount, toRunSizes: waiting.map((run) => run.trainSize) });
 
       const settingsById = new Map(plan.map((run) => [run.runId, run.settings]));
@@ -262,7 +272,7 @@ export class StudyExecution {
 
   private startWorker(id: number, runsById: Map<string, StudyRunRecord>, maxEpochsOf: (runId: string) => number): Promise<Worker> {
     const forwardLog = this.options.onWorkerLog ?? writeLogRecord;
-    return Worker.start(id, this.options.launcher ?? forkWorker, this.options.dbPath, this.options.backend ?? 'auto', (message) => {
+    return Worker.start(id, this.options.launcher ?? forkWorker, this.workerEnv(id - 1), this.options.dbPath, this.options.backend ?? 'auto', (message) => {
       if (message.type === 'log') {
         forwardLog(message.record);
         return;
@@ -341,6 +351,9 @@ export class StudyExecution {
       this.workers.delete(worker);
     }
   }
+
+  /** Environment of worker i (0-based), from the worker plan. */
+  private workerEnv: (index: number) => Record<string, string> = () => ({});
 
   /** Runs not to claim again in this execution (failed ones), shared by the worker loops. */
   private readonly skipped = new Set<string>();

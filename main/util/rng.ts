@@ -30,40 +30,35 @@ function hashLabels(labels: readonly (string | number)[]): number {
   return hash;
 }
 
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0;
-}
-
 export class Rng {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
+  // The state lives in an Int32Array so that V8 keeps it unboxed: uint32 values above 2^31 held
+  // in object fields become heap numbers, which made every draw allocate.
+  private readonly state = new Int32Array(4);
   private spareNormal: number | undefined;
 
   /** Seeds the generator from one or more labels, typically a run seed and a purpose. */
   constructor(...labels: (string | number)[]) {
     const next = splitmix32(hashLabels(labels));
-    this.s0 = next();
-    this.s1 = next();
-    this.s2 = next();
-    this.s3 = next();
-    if ((this.s0 | this.s1 | this.s2 | this.s3) === 0) this.s0 = 1;
+    for (let i = 0; i < 4; i++) this.state[i] = next();
+    if ((this.state[0]! | this.state[1]! | this.state[2]! | this.state[3]!) === 0) this.state[0] = 1;
   }
 
   nextUint32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;
-    const t = (this.s1 << 9) >>> 0;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    this.s0 >>>= 0;
-    this.s1 >>>= 0;
-    this.s2 >>>= 0;
-    return result;
+    const state = this.state;
+    const s0 = state[0]!;
+    const s1 = state[1]!;
+    const s2 = state[2]!;
+    const s3 = state[3]!;
+    const product = Math.imul(s1, 5);
+    const result = Math.imul((product << 7) | (product >>> 25), 9);
+    const t = s1 << 9;
+    const n2 = s2 ^ s0;
+    const n3 = s3 ^ s1;
+    state[1] = s1 ^ n2;
+    state[0] = s0 ^ n3;
+    state[2] = n2 ^ t;
+    state[3] = (n3 << 11) | (n3 >>> 21);
+    return result >>> 0;
   }
 
   /** A uniform float in [0, 1) with 53 random bits. */

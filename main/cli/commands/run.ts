@@ -21,7 +21,8 @@ where it stopped), computes its measures, and prints the CMS/eCMS table.
 
 Options:
   --db FILE        SQLite database to store the study in (default: fragility-lab.sqlite)
-  --workers N      worker processes training runs in parallel (default: 1)
+  --workers N      worker processes training runs in parallel (default: one per CPU core,
+                   or one per GPU with the native GPU backend)
   --backend NAME   TensorFlow.js backend (default: auto, or FRAGILITY_LAB_BACKEND)
   --format FORMAT  format of the final table: text (default), csv or json
 
@@ -58,7 +59,7 @@ export const command: CliCommand = {
     if (positionals.length !== 1) throw new LabError('invalid-input', `run takes one study spec file, received ${positionals.length}.\n\n${usage}`);
     const spec = readSpec(positionals[0]!);
     const dbPath = resolve(values.db ?? 'fragility-lab.sqlite');
-    const workers = numberOption(values.workers, '--workers', { min: 1, max: 256, integer: true }) ?? 1;
+    const workers = numberOption(values.workers, '--workers', { min: 1, max: 256, integer: true });
     const backend = parseBackend(values.backend);
     const format = parseFormat(values.format);
 
@@ -67,7 +68,7 @@ export const command: CliCommand = {
 
     const display = new ProgressDisplay();
     setLogSink((record) => display.log(record));
-    const execution = runStudy({ dbPath, spec, workers, ...(backend === undefined ? {} : { backend }), onEvent: (event) => display.handle(event) });
+    const execution = runStudy({ dbPath, spec, ...(workers === undefined ? {} : { workers }), ...(backend === undefined ? {} : { backend }), onEvent: (event) => display.handle(event) });
 
     let interrupts = 0;
     const onInterrupt = () => {
