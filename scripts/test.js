@@ -27,8 +27,11 @@ if (files.length === 0) {
 
 // Workers start from the compiled engine (a third of the start-up time of the TypeScript sources
 // through tsx), so the engine is compiled first.
-const build = spawnSync('npm', ['run', '--silent', 'build:engine'], { stdio: 'inherit' });
-if (build.status !== 0) process.exit(build.status ?? 1);
+// Setting FRAGILITY_LAB_WORKER_ENTRY (to main/studies/worker.ts, say) skips this step.
+if (process.env.FRAGILITY_LAB_WORKER_ENTRY === undefined) {
+  const build = spawnSync('npm', ['run', '--silent', 'build:engine'], { stdio: 'inherit' });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
 
 const result = spawnSync(
   process.execPath,

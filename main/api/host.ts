@@ -13,7 +13,9 @@ import { compareStudies } from '../analysis/index.js';
 import { discoverDatasets } from '../data/datasets.js';
 import { measureDefinitions } from '../measures/registry.js';
 import { measureOptionsKey, planStudy, studyConditions, studyId as idOfStudy } from '../studies/plan.js';
+import { checkStudyData } from '../studies/preflight.js';
 import { registerStudy } from '../studies/register.js';
+import { buildStudyReport, type StudyReport } from '../reports/index.js';
 import { analyzeStoredStudy, loadStoredStudy } from '../studies/results.js';
 import { runStudy, type StudyEvent, type StudyExecution } from '../studies/runner.js';
 import { describeIssues, formatPath, studySpecSchema, validateStudySpec, type StudySpec } from '../studies/spec.js';
@@ -200,6 +202,7 @@ export class LabHost {
     }
     try {
       const spec = validateStudySpec(input);
+      checkStudyData(spec);
       const plan = planStudy(spec);
       return { valid: true, problems: [], runCount: plan.length, conditionCount: studyConditions(spec).length, estimatedSeconds: this.estimateSeconds(spec) };
     } catch (error) {
@@ -329,11 +332,15 @@ export class LabHost {
     return this.withStore((store) => loadStoredStudy(store, studyId).runs.map(toRunSummary));
   }
 
+  /** The report model of a study: spec, environment, analysis, learning curves, runs and gaps. */
+  studyReport(studyId: string): StudyReport {
+    return this.withStore((store) => buildStudyReport(store, { studyId }));
+  }
+
+  /** What the results page shows: the report model, with its analysis (null before any run finished). */
   studyResults(studyId: string) {
-    return this.withStore((store) => {
-      const study = loadStoredStudy(store, studyId);
-      return { studyId, analysis: analyzeStoredStudy(store, study) };
-    });
+    const report = this.studyReport(studyId);
+    return { studyId, analysis: report.analysis, report };
   }
 
   compare(studyIds: readonly string[]) {

@@ -155,6 +155,7 @@ export async function executeRun(store: Store, backend: BackendInfo, assignment:
 
   try {
     hooks.onPhase?.('training');
+    faultPoint('out-of-memory');
     const training = await train(model, { x, y: data.train.y, task: settings.data.task, outputCount: data.outputCount }, settings.training, settings.seed, {
       onEpoch: async (record) => {
         faultPoint('training');

@@ -19,6 +19,7 @@ import type { RunPhase } from './execute.js';
 import { forkWorker, type WorkerHandle, type WorkerLauncher } from './launcher.js';
 import type { WorkerMessage } from './messages.js';
 import { measureOptionsKey, studyId as idOfStudy, type RunSettings } from './plan.js';
+import { checkStudyData } from './preflight.js';
 import { registerStudy } from './register.js';
 import type { StudySpec } from './spec.js';
 
@@ -227,6 +228,7 @@ export class StudyExecution {
 
   private async run(): Promise<StudyOutcome> {
     const { spec, dbPath } = this.options;
+    checkStudyData(spec);
     const store = Store.open(dbPath);
     try {
       const released = store.releaseAbandonedClaims(isClaimantAlive);

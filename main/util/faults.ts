@@ -5,11 +5,12 @@
  * id. Without the variable every fault point does nothing.
  *
  * Points: `training` (between epochs), `measuring` (before the measures), `store-write` (inside the
- * transaction that stores a finished run, after its first statement).
+ * transaction that stores a finished run, after its first statement). The point `out-of-memory`
+ * throws the error a backend throws when its memory runs out, instead of killing the process.
  */
 import { Rng } from './rng.js';
 
-export type FaultPoint = 'training' | 'measuring' | 'store-write';
+export type FaultPoint = 'training' | 'measuring' | 'store-write' | 'out-of-memory';
 
 function parse(text: string | undefined): Map<string, number> {
   const points = new Map<string, number>();
@@ -27,5 +28,7 @@ const rng = configured.size > 0 ? new Rng(process.env.FRAGILITY_LAB_FAULT_SEED ?
 export function faultPoint(point: FaultPoint): void {
   if (rng === undefined) return;
   const probability = configured.get(point);
-  if (probability !== undefined && rng.nextFloat() < probability) process.kill(process.pid, 'SIGKILL');
+  if (probability === undefined || rng.nextFloat() >= probability) return;
+  if (point === 'out-of-memory') throw new Error('Out of memory: failed to allocate 4294967296 bytes (injected fault)');
+  process.kill(process.pid, 'SIGKILL');
 }

@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { Store } from '../../../db/store.js';
 import { tableFormats, type TableFormat } from '../../analysis/index.js';
 import { analyzeStoredStudy, loadStoredStudy } from '../../studies/results.js';
+import { checkStudyData } from '../../studies/preflight.js';
 import { runStudy } from '../../studies/runner.js';
 import { parseStudySpec } from '../../studies/spec.js';
 import { backendNames, type BackendRequest } from '../../tf/backend.js';
@@ -63,7 +64,8 @@ export const command: CliCommand = {
     const backend = parseBackend(values.backend);
     const format = parseFormat(values.format);
 
-    // Check the database before starting workers, so that a bad --db fails at once.
+    // Check the data and the database before starting workers, so that a bad file fails at once.
+    checkStudyData(spec);
     Store.open(dbPath).close();
 
     const display = new ProgressDisplay();
