@@ -34,9 +34,11 @@ export function createLabApp(options: LabHostOptions): { host: LabHost; handlers
   return { host, handlers };
 }
 
-/** The renderer build: dist/renderer beside the compiled engine, found from sources and build alike. */
+/** The renderer build, dist/renderer, found from the sources and from the compiled engine alike. */
 export function rendererBuildDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
-  const candidates = [resolve(here, '..', '..', 'renderer'), resolve(here, '..', '..', 'dist', 'renderer'), resolve(here, '..', '..', '..', 'dist', 'renderer')];
+  // This file is main/server/ in the sources and dist/main/server/ once compiled; renderer/ at the
+  // top of the sources holds the renderer's sources, not its build, so it is never a candidate.
+  const candidates = [resolve(here, '..', '..', 'dist', 'renderer'), resolve(here, '..', '..', '..', 'dist', 'renderer')];
   return candidates.find((folder) => existsSync(join(folder, 'index.html'))) ?? candidates[candidates.length - 1]!;
 }

@@ -1,0 +1,6 @@
+// Svelte compiler settings of the renderer: every component uses runes ($state, $props).
+export default {
+  compilerOptions: {
+    runes: true,
+  },
+};
