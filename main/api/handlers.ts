@@ -28,7 +28,7 @@ export function createHandlers(extensions: HandlerExtensions = {}): { [M in LabA
     'studies-list': (host) => host.listStudies(),
     'study-get': (host, { studyId }) => host.getStudy(studyId),
     'study-check': (host, { spec }) => host.checkSpec(spec),
-    'study-create': (host, { spec }) => host.createStudy(spec),
+    'study-create': (host, { spec, replace }) => host.createStudy(spec, { replace: replace ?? false }),
     'study-duplicate': (host, { studyId, name }) => host.duplicateStudy(studyId, name),
     'study-delete': (host, { studyId }) => {
       host.deleteStudy(studyId);

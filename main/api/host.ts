@@ -243,10 +243,14 @@ export class LabHost {
     return work / throughput / Math.max(1, this.settings.workers);
   }
 
-  createStudy(input: unknown): { studyId: string } {
+  /** Stores a new study, or replaces the spec of the study with the same id when `replace` is set. */
+  createStudy(input: unknown, options: { replace: boolean } = { replace: false }): { studyId: string } {
     const spec = validateStudySpec(input);
     const id = idOfStudy(spec);
     if (this.executions.has(id)) throw new LabError('invalid-input', `Study "${id}" is running; cancel it before changing its spec`, { field: 'name' });
+    if (!options.replace && this.withStore((store) => store.getStudy(id)) !== undefined) {
+      throw new LabError('invalid-input', `A study with id "${id}" exists already; choose another name, or save with replace to change its spec`, { field: 'name' });
+    }
     const { studyId } = this.withStore((store) => registerStudy(store, spec));
     this.emit('studies-changed', {});
     return { studyId };
@@ -255,11 +259,7 @@ export class LabHost {
   duplicateStudy(studyId: string, name: string): { studyId: string } {
     const { spec } = this.getStudy(studyId);
     const copy = { ...spec, name };
-    const newId = idOfStudy(validateStudySpec(copy));
-    if (this.withStore((store) => store.getStudy(newId)) !== undefined) {
-      throw new LabError('invalid-input', `A study with id "${newId}" exists already; choose another name`, { field: 'name' });
-    }
-    return this.createStudy(copy);
+    return this.createStudy(copy, { replace: false });
   }
 
   deleteStudy(studyId: string): void {

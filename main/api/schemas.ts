@@ -17,7 +17,7 @@ export const requestSchemas: { [M in LabApiMethod]: z.ZodType<LabApiRequest<M>> 
   'studies-list': empty,
   'study-get': studyRef,
   'study-check': z.object({ spec: z.unknown() }).strict() as z.ZodType<{ spec: unknown }>,
-  'study-create': z.object({ spec: z.unknown() }).strict() as z.ZodType<{ spec: unknown }>,
+  'study-create': z.object({ spec: z.unknown(), replace: z.boolean().optional() }).strict() as z.ZodType<{ spec: unknown; replace?: boolean }>,
   'study-duplicate': z.object({ studyId: id, name: z.string().min(1).max(100) }).strict(),
   'study-delete': studyRef,
   'study-start': z.object({ studyId: id, workers: z.number().int().min(1).max(256).optional() }).strict(),

@@ -165,7 +165,8 @@ export interface LabApiCalls {
   'studies-list': { request: Record<string, never>; response: StudySummary[] };
   'study-get': { request: { studyId: string }; response: { summary: StudySummary; spec: unknown } };
   'study-check': { request: { spec: unknown }; response: SpecCheck };
-  'study-create': { request: { spec: unknown }; response: { studyId: string } };
+  /** Stores a study; a study with the same id is replaced only when `replace` is true. */
+  'study-create': { request: { spec: unknown; replace?: boolean }; response: { studyId: string } };
   'study-duplicate': { request: { studyId: string; name: string }; response: { studyId: string } };
   'study-delete': { request: { studyId: string }; response: Record<string, never> };
   'study-start': { request: { studyId: string; workers?: number }; response: Record<string, never> };

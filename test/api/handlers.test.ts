@@ -125,3 +125,15 @@ test('measures and datasets are listed', async () => {
   const datasets = await handleApiCall(host, handlers, 'datasets-list', {});
   assert.ok(datasets.ok && (datasets.value as { embedded: boolean }[]).some((dataset) => dataset.embedded));
 });
+
+test('creating a study with a taken id needs replace', async () => {
+  const { host, handlers } = setup();
+  await handleApiCall(host, handlers, 'study-create', { spec: tinySpec() });
+  const again = await handleApiCall(host, handlers, 'study-create', { spec: tinySpec({ seeds: [0, 1, 2] }) });
+  assert.equal(again.ok, false);
+  if (!again.ok) assert.match(again.error.message, /A study with id "tiny" exists already; choose another name, or save with replace/);
+  assert.equal(host.studyRuns('tiny').length, 4);
+  const replaced = await handleApiCall(host, handlers, 'study-create', { spec: tinySpec({ seeds: [0, 1, 2] }), replace: true });
+  assert.ok(replaced.ok);
+  assert.equal(host.studyRuns('tiny').length, 6);
+});

@@ -209,7 +209,10 @@ export class Designer {
     this.saveError = null;
     const specJson = this.specJson;
     try {
-      const { studyId } = await this.api.call('study-create', { spec: this.spec });
+      // Replacing is what the user asked for when the study is the one being edited, or when the
+      // designer showed the warning that saving replaces another study's spec.
+      const replace = this.existingStudyIds.includes(this.studyId);
+      const { studyId } = await this.api.call('study-create', { spec: this.spec, replace });
       this.savedSpecJson = specJson;
       this.savedStudyId = studyId;
       if (!this.existingStudyIds.includes(studyId)) this.existingStudyIds = [...this.existingStudyIds, studyId];
