@@ -106,7 +106,14 @@ test('default entry is the engine worker', () => {
     },
     log: recordingLogger(),
   });
-  launcher();
+  const previous = process.env.FRAGILITY_LAB_WORKER_ENTRY;
+  // The test runner points the entry at the compiled worker; without it, the sources' entry is used.
+  delete process.env.FRAGILITY_LAB_WORKER_ENTRY;
+  try {
+    launcher();
+  } finally {
+    if (previous !== undefined) process.env.FRAGILITY_LAB_WORKER_ENTRY = previous;
+  }
   // Run from the TypeScript sources, the entry is worker.ts with tsx's loader.
   assert.match(forkedPath, /main[\\/]studies[\\/]worker\.ts$/);
   assert.deepEqual(forkedArgv, ['--import', 'tsx']);
