@@ -6,12 +6,18 @@
  *   gradients of Dense layers multiply by transposed operands, so these overrides transpose
  *   explicitly (one copy) and then multiply untransposed. The fused product with a transpose flag
  *   and a 1-D bias also adds the wrong bias to every row after the first; the override avoids
- *   that path altogether.
+ *   that path altogether. The same wrong bias appears without transposes when the batch is above
+ *   1, and a bias of rank 2 is rejected; those cases add the bias in a separate kernel.
+ * - `Conv2DBackpropFilter` is missing, `Conv2DBackpropInput` is a slow scalar loop, and
+ *   `MaxPoolGrad` and `AvgPoolGrad` give wrong gradients; wasmConvKernels.ts and
+ *   wasmPoolKernels.ts replace them.
  *
- * The overrides call the original wasm kernels, so results stay those of the backend; the tests
- * compare them with the `cpu` backend.
+ * The matMul overrides call the original wasm kernels, so results stay those of the backend; the
+ * tests in test/tf compare every override with the `cpu` backend.
  */
 import * as tf from '@tensorflow/tfjs';
+import { conv2DBackpropFilter, makeConv2DBackpropInput } from './wasmConvKernels.js';
+import { avgPoolGrad, maxPoolGrad } from './wasmPoolKernels.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
 type KernelArgs = Parameters<KernelFunc>[0];
@@ -61,16 +67,83 @@ function withExplicitTranspose(kernelName: string): KernelFunc | undefined {
   };
 }
 
+/** Returns the wasm kernel and attributes that apply a fused matMul's activation, or undefined for 'linear'. */
+function activationKernel(attrs: tf._FusedMatMulAttrs): { kernelName: string; attrs: Record<string, unknown> } | undefined {
+  switch (attrs.activation) {
+    case undefined:
+    case 'linear':
+      return undefined;
+    case 'relu':
+      return { kernelName: 'Relu', attrs: {} };
+    case 'relu6':
+      return { kernelName: 'Relu6', attrs: {} };
+    case 'elu':
+      return { kernelName: 'Elu', attrs: {} };
+    case 'sigmoid':
+      return { kernelName: 'Sigmoid', attrs: {} };
+    case 'leakyrelu':
+      return { kernelName: 'LeakyRelu', attrs: { alpha: attrs.leakyreluAlpha ?? 0.2 } };
+    case 'prelu':
+      return { kernelName: 'Prelu', attrs: {} };
+  }
+}
+
+function runWasmKernel(args: KernelArgs, kernelName: string, inputs: tf.NamedTensorInfoMap, attrs: Record<string, unknown>): tf.TensorInfo {
+  const kernel = tf.getKernel(kernelName, 'wasm');
+  if (kernel === undefined) throw new Error(`the wasm backend has no ${kernelName} kernel`);
+  return kernel.kernelFunc({ inputs, backend: args.backend, attrs: attrs as tf.NamedAttrMap }) as tf.TensorInfo;
+}
+
+/**
+ * Wraps `_FusedMatMul` so that a bias is added correctly. The wasm kernel adds the wrong bias to
+ * every row after the first when the batch (the leading dimension of the rank-3 operands) is above
+ * 1, and rejects a bias of rank 2 or more. Those cases run unfused: the product, then `Add` (with
+ * broadcasting), then the activation's own kernel.
+ */
+function withBiasAddedSeparately(fusedMatMul: KernelFunc): KernelFunc {
+  return (args: KernelArgs) => {
+    const { a, b, bias, preluActivationWeights } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo; preluActivationWeights?: tf.TensorInfo };
+    const attrs = args.attrs as unknown as tf._FusedMatMulAttrs;
+    const batchSize = Math.max(a.shape[0]!, b.shape[0]!);
+    if (bias === undefined || (bias.shape.length === 1 && batchSize === 1)) return fusedMatMul(args);
+
+    const backend = args.backend as tf.KernelBackend;
+    const product = fusedMatMul({ inputs: { a, b }, backend, attrs: { ...args.attrs, activation: 'linear' } }) as tf.TensorInfo;
+    const withBias = runWasmKernel(args, 'Add', { a: product, b: bias }, {});
+    backend.disposeData(product.dataId);
+    const activation = activationKernel(attrs);
+    if (activation === undefined) return withBias;
+
+    const inputs: tf.NamedTensorInfoMap = activation.kernelName === 'Prelu' ? { x: withBias, alpha: preluActivationWeights! } : { x: withBias };
+    const activated = runWasmKernel(args, activation.kernelName, inputs, activation.attrs);
+    backend.disposeData(withBias.dataId);
+    return activated;
+  };
+}
+
+/** Registers `kernelFunc` as `kernelName` on `wasm`, replacing the backend's own kernel if any. */
+function replaceWasmKernel(kernelName: string, kernelFunc: KernelFunc): void {
+  if (tf.getKernel(kernelName, 'wasm') !== undefined) tf.unregisterKernel(kernelName, 'wasm');
+  tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
+}
+
 let registered = false;
 
-/** Registers the overrides on the `wasm` backend; safe to call more than once. */
+/**
+ * Registers the overrides on the `wasm` backend; safe to call more than once. Call it after the
+ * wasm backend has initialised, because the overrides call original kernels that are set up then.
+ */
 export function registerWasmKernelFixes(): void {
   if (registered) return;
-  for (const kernelName of ['BatchMatMul', '_FusedMatMul']) {
-    const kernelFunc = withExplicitTranspose(kernelName);
-    if (kernelFunc === undefined) continue;
-    tf.unregisterKernel(kernelName, 'wasm');
-    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc });
-  }
+  const batchMatMul = withExplicitTranspose('BatchMatMul');
+  if (batchMatMul !== undefined) replaceWasmKernel('BatchMatMul', batchMatMul);
+  const fusedMatMul = withExplicitTranspose('_FusedMatMul');
+  if (fusedMatMul !== undefined) replaceWasmKernel('_FusedMatMul', withBiasAddedSeparately(fusedMatMul));
+
+  const backpropInput = tf.getKernel('Conv2DBackpropInput', 'wasm');
+  if (backpropInput !== undefined) replaceWasmKernel('Conv2DBackpropInput', makeConv2DBackpropInput(backpropInput.kernelFunc));
+  replaceWasmKernel('Conv2DBackpropFilter', conv2DBackpropFilter);
+  replaceWasmKernel('MaxPoolGrad', maxPoolGrad);
+  replaceWasmKernel('AvgPoolGrad', avgPoolGrad);
   registered = true;
 }
