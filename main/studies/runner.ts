@@ -301,7 +301,11 @@ export class StudyExecution {
       for (;;) {
         await this.waitWhilePaused();
         if (this.cancelled) break;
-        const run = store.claimNextRun(this.studyId, worker.claimant, skip);
+        // Before giving up, put back runs whose process died since the start (a second runner
+        // killed while this one works), then try once more.
+        const run =
+          store.claimNextRun(this.studyId, worker.claimant, skip) ??
+          (store.releaseAbandonedClaims(isClaimantAlive) > 0 ? store.claimNextRun(this.studyId, worker.claimant, skip) : undefined);
         if (run === undefined) break;
         runsById.set(run.id, run);
         const settings = settingsById.get(run.id);

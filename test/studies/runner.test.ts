@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Store } from '../../db/store.js';
-import { runStudy, type StudyEvent } from '../../main/studies/runner.js';
+import { isClaimantAlive, runStudy, type StudyEvent } from '../../main/studies/runner.js';
 import { validateStudySpec } from '../../main/studies/spec.js';
 import { repoRoot } from '../helpers/paths.js';
 import { tinySpec, writeSpec } from '../helpers/studies.js';
@@ -147,6 +147,13 @@ test('study killed with SIGKILL resumes without retraining', async () => {
   );
   process.kill(-cli.pid!, 'SIGKILL');
   await exited;
+  // SIGKILL is delivered asynchronously: wait until the workers are gone too, as they are when a
+  // user starts the study again.
+  await waitFor(
+    () => (snapshot(dbPath).runs.every((run) => run.status !== 'running' || !isClaimantAlive(run.claimedBy ?? '')) ? true : undefined),
+    10_000,
+    'the killed workers to exit',
+  );
 
   const killed = snapshot(dbPath);
   assert.equal(killed.integrity, 'ok');
