@@ -3,8 +3,26 @@
  * HTTP client of the lab server and the handlers all derive their types from these two maps, and
  * `schemas.ts` validates every request payload when it arrives.
  *
- * This file holds types only, so that the renderer can import it without pulling in the engine.
+ * This file holds types only, so that the renderer can import it without pulling in the engine;
+ * the analysis types it re-exports are type-only imports as well.
  */
+import type { StudyAnalysis, StudyComparison } from '../analysis/index.js';
+
+export type {
+  Cell,
+  ComparisonCell,
+  Grid,
+  Interval,
+  MeasureRanking,
+  MeasureSummary,
+  RankingReport,
+  SignError,
+  StudyAnalysis,
+  StudyComparison,
+  StudyIntervals,
+  TargetKind,
+  Verdict,
+} from '../analysis/index.js';
 
 export type ConditionKind = 'baseline' | 'hyperparameter' | 'data';
 export type RunStatus = 'pending' | 'running' | 'fit' | 'did_not_fit' | 'diverged' | 'failed' | 'interrupted';
@@ -122,6 +140,26 @@ export interface BackendStatus {
   fallbackReasons: string[];
 }
 
+/** One setting that differs between compared studies, with each study's value. */
+export interface SpecDifference {
+  field: string;
+  values: Record<string, unknown>;
+}
+
+/** The `study-results` response: the analysis (null before any run finished) and the report model. */
+export interface StudyResults {
+  studyId: string;
+  analysis: StudyAnalysis | null;
+  /** The report model of main/reports (curves, runs, gaps); typed loosely to keep this file light. */
+  report: unknown;
+}
+
+/** The `studies-compare` response. */
+export interface StudiesComparison {
+  comparison: StudyComparison;
+  specDiff: SpecDifference[];
+}
+
 export interface LabSettings {
   dbPath: string;
   dataFolders: string[];
@@ -160,6 +198,48 @@ export interface AuditResult {
   backend: BackendStatus;
 }
 
+/** The scale-invariance audit of a stored run (`fragility-lab rescale`). */
+export interface RescaleRequest {
+  runId: string;
+  /** c > 0: the weights feeding each BatchNorm are multiplied by c. */
+  factor: number;
+  /** Measure ids; default: those the run's study computes. */
+  measures?: string[];
+  /** Largest relative logit difference that counts as unchanged (default 1e-5). */
+  tolerance?: number;
+}
+
+export interface RescaleMeasureRow {
+  id: string;
+  before: number | null;
+  after: number | null;
+  ratio: number | null;
+  /** The value the definitions predict after rescaling, or null when they give none. */
+  predicted: number | null;
+  predictedRatio: number | null;
+  /** The rule the prediction follows from the definitions, or the reason there is none. */
+  rule: string;
+  missingReason: string | null;
+}
+
+export interface RescaleResult {
+  runId: string;
+  factor: number;
+  m: number;
+  testCount: number;
+  maxRelativeLogitDifference: number;
+  maxAbsoluteLogitDifference: number;
+  epsilonRelativeChange: number;
+  tolerance: number;
+  outputsUnchanged: boolean;
+  rescaled: { name: string; kind: string; batchNorm: string; folded: boolean }[];
+  skipped: { batchNorm: string; reason: string }[];
+  /** Per weight layer after folding: the predicted factor s_i (fro_i and spec_i scale by s_i^2) and the values before and after. */
+  layers: { name: string; predictedScale: number; froBefore: number; froAfter: number | null; specBefore: number | null; specAfter: number | null }[];
+  measures: RescaleMeasureRow[];
+  backend: BackendStatus;
+}
+
 /** Every API call: its request payload and its response. Names are 'noun-verb'. */
 export interface LabApiCalls {
   'studies-list': { request: Record<string, never>; response: StudySummary[] };
@@ -174,8 +254,8 @@ export interface LabApiCalls {
   'study-resume': { request: { studyId: string }; response: Record<string, never> };
   'study-cancel': { request: { studyId: string }; response: Record<string, never> };
   'study-runs': { request: { studyId: string }; response: RunSummary[] };
-  'study-results': { request: { studyId: string }; response: unknown };
-  'studies-compare': { request: { studyIds: string[] }; response: unknown };
+  'study-results': { request: { studyId: string }; response: StudyResults };
+  'studies-compare': { request: { studyIds: string[] }; response: StudiesComparison };
   'run-get': { request: { runId: string }; response: RunDetail };
   'report-export': { request: { studyId: string; format: ReportFormat }; response: ExportedFile };
   'templates-list': { request: Record<string, never>; response: StudyTemplate[] };
@@ -184,6 +264,7 @@ export interface LabApiCalls {
   'settings-get': { request: Record<string, never>; response: LabSettings };
   'settings-update': { request: { dataFolders?: string[]; backend?: LabSettings['backend']; workers?: number }; response: LabSettings };
   'network-audit': { request: AuditRequest; response: AuditResult };
+  'run-rescale': { request: RescaleRequest; response: RescaleResult };
 }
 
 export type LabApiMethod = keyof LabApiCalls;
