@@ -61,6 +61,7 @@ export function createHandlers(extensions: HandlerExtensions = {}): { [M in LabA
     'settings-get': (host) => host.getSettings(),
     'settings-update': (host, changes) => host.updateSettings(changes),
     'network-audit': (host, request) => (extensions.auditNetwork ?? (() => unavailable('network-audit')))(host, request),
+    'run-rescale': (host, request) => host.rescaleRun(request),
   };
 }
 

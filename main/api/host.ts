@@ -14,6 +14,7 @@ import { discoverDatasets } from '../data/datasets.js';
 import { measureDefinitions } from '../measures/registry.js';
 import { measureOptionsKey, planStudy, studyConditions, studyId as idOfStudy } from '../studies/plan.js';
 import { checkStudyData } from '../studies/preflight.js';
+import { rescaleInWorker } from '../rescale/inWorker.js';
 import { registerStudy } from '../studies/register.js';
 import { buildStudyReport, type StudyReport } from '../reports/index.js';
 import { analyzeStoredStudy, loadStoredStudy } from '../studies/results.js';
@@ -29,6 +30,8 @@ import type {
   LabApiEventName,
   LabApiEvents,
   LabSettings,
+  RescaleRequest,
+  RescaleResult,
   RunDetail,
   RunSummary,
   SpecCheck,
@@ -373,6 +376,11 @@ export class LabHost {
         measures: Object.fromEntries([...values.entries()].map(([id, value]) => [id, { raw: value.raw, adjusted: value.adjusted, missingReason: value.missingReason }])),
       };
     });
+  }
+
+  /** Runs the scale-invariance audit of a stored run in a lab worker process. */
+  rescaleRun(request: RescaleRequest): Promise<RescaleResult> {
+    return rescaleInWorker(this.dbPath, request, { backend: this.settings.backend, ...(this.options.launcher === undefined ? {} : { launcher: this.options.launcher }) });
   }
 
   templates() {

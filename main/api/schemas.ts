@@ -51,6 +51,14 @@ export const requestSchemas: { [M in LabApiMethod]: z.ZodType<LabApiRequest<M>> 
       noise: z.enum(['stated', 'reference']).optional(),
     })
     .strict(),
+  'run-rescale': z
+    .object({
+      runId: z.string().regex(/^[0-9a-f]{8,64}$/, 'it must be a run id or its first 8 or more hexadecimal digits'),
+      factor: z.number().positive().max(1e6),
+      measures: z.array(z.string().min(1).max(100)).min(1).max(100).optional(),
+      tolerance: z.number().min(0).max(1).optional(),
+    })
+    .strict(),
 };
 
 export function isApiMethod(method: string): method is LabApiMethod {

@@ -1,7 +1,8 @@
 /**
- * Image data sets on disk: the embedded Fashion-MNIST subset shipped in assets/, and full MNIST or
+ * Image data sets on disk: the embedded Fashion-MNIST subset shipped in assets/, full MNIST or
  * Fashion-MNIST in IDX format wherever it already is (Debian's dataset packages install them under
- * /usr/share/datasets). The lab never downloads data.
+ * /usr/share/datasets), and CIFAR-10 in its binary version (cifar10.ts). The lab never downloads
+ * data.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -9,9 +10,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LabError } from '../util/errors.js';
 import { createLogger } from '../util/log.js';
+import { cifarTestFile, cifarTrainFiles, hasCifarFiles, readCifarFolder } from './cifar10.js';
 import { readIdx } from './idx.js';
 
-export const datasetNames = ['fashion-mnist', 'mnist'] as const;
+export const datasetNames = ['fashion-mnist', 'mnist', 'cifar10'] as const;
 export type DatasetName = (typeof datasetNames)[number];
 
 /** Images in NHWC order, uint8 pixel values 0..255, with one class label (0..9) each. */
@@ -54,13 +56,36 @@ const idxFiles = {
   testLabels: 't10k-labels-idx1-ubyte',
 } as const;
 
-/** Folders searched for full data sets, in order: FRAGILITY_LAB_DATA_DIR, the user's, then the system's. */
+/** The folder name that the CIFAR-10 binary archive extracts to. */
+const cifarArchiveFolder = 'cifar-10-batches-bin';
+
+/**
+ * Folders searched for full data sets, in order: FRAGILITY_LAB_DATA_DIR, the user's, then the
+ * system's. For CIFAR-10 each is also searched for the archive's cifar-10-batches-bin folder.
+ */
 export function standardDataFolders(name: DatasetName): string[] {
-  const folders: string[] = [];
+  const bases: string[] = [];
   const fromEnvironment = process.env.FRAGILITY_LAB_DATA_DIR;
-  if (fromEnvironment) folders.push(join(fromEnvironment, name), fromEnvironment);
-  folders.push(join(homedir(), '.fragility-lab', 'datasets', name), join('/usr/share/datasets', name));
-  return folders;
+  if (fromEnvironment) bases.push(join(fromEnvironment, name), fromEnvironment);
+  bases.push(join(homedir(), '.fragility-lab', 'datasets', name), join('/usr/share/datasets', name));
+  return name === 'cifar10' ? bases.flatMap((folder) => [folder, join(folder, cifarArchiveFolder)]) : bases;
+}
+
+/** Whether `folder` has the files of data set `name` in its format. */
+function hasDatasetFiles(name: DatasetName, folder: string): boolean {
+  return name === 'cifar10' ? hasCifarFiles(folder) : hasIdxFiles(folder);
+}
+
+/** The files a folder of data set `name` needs, for error messages. */
+function requiredFiles(name: DatasetName): string {
+  return name === 'cifar10'
+    ? `the six CIFAR-10 binary batches (${[...cifarTrainFiles, cifarTestFile].join(', ')})`
+    : `the four IDX files (${Object.values(idxFiles).join(', ')}, plain or .gz)`;
+}
+
+/** Number of records in a CIFAR-10 batch file, from its length (the records have a fixed size). */
+function cifarRecordCount(path: string): number {
+  return Math.floor(statSync(path).size / 3073);
 }
 
 /** Finds `stem` or `stem.gz` in `folder`. */
@@ -95,11 +120,12 @@ export function discoverDatasets(extraFolders: readonly string[] = []): Discover
   const seen = new Set<string>();
   const consider = (name: DatasetName, folder: string, embedded: boolean): void => {
     const key = resolve(folder);
-    if (seen.has(key) || !hasIdxFiles(folder)) return;
+    if (seen.has(key) || !hasDatasetFiles(name, folder)) return;
     seen.add(key);
     try {
-      const trainCount = readIdx(findIdxFile(folder, idxFiles.trainLabels)!).shape[0]!;
-      const testCount = readIdx(findIdxFile(folder, idxFiles.testLabels)!).shape[0]!;
+      const trainCount =
+        name === 'cifar10' ? cifarTrainFiles.reduce((total, file) => total + cifarRecordCount(join(folder, file)), 0) : readIdx(findIdxFile(folder, idxFiles.trainLabels)!).shape[0]!;
+      const testCount = name === 'cifar10' ? cifarRecordCount(join(folder, cifarTestFile)) : readIdx(findIdxFile(folder, idxFiles.testLabels)!).shape[0]!;
       found.push({ name, folder: key, embedded, trainCount, testCount });
     } catch (error) {
       log.warn(`skipping data folder ${folder}: ${(error as Error).message}`);
@@ -109,11 +135,14 @@ export function discoverDatasets(extraFolders: readonly string[] = []): Discover
   for (const name of datasetNames) for (const folder of standardDataFolders(name)) consider(name, folder, false);
   for (const folder of extraFolders) {
     if (!existsSync(folder) || !statSync(folder).isDirectory()) continue;
+    if (hasCifarFiles(folder)) consider('cifar10', folder, false);
     const name: DatasetName = /(^|[^a-z])mnist$/i.test(folder) && !/fashion/i.test(folder) ? 'mnist' : 'fashion-mnist';
     consider(name, folder, false);
     for (const child of readdirSync(folder)) {
-      const childName = datasetNames.find((candidate) => candidate === child);
-      if (childName !== undefined) consider(childName, join(folder, child), false);
+      const childName = child === cifarArchiveFolder ? 'cifar10' : datasetNames.find((candidate) => candidate === child);
+      if (childName === undefined) continue;
+      consider(childName, join(folder, child), false);
+      if (childName === 'cifar10') consider('cifar10', join(folder, child, cifarArchiveFolder), false);
     }
   }
   return found;
@@ -160,18 +189,17 @@ export function resolveDatasetFolder(name: DatasetName, source: DatasetSource): 
   }
   if (source === 'installed') {
     const folders = standardDataFolders(name);
-    const folder = folders.find(hasIdxFiles);
+    const folder = folders.find((candidate) => hasDatasetFiles(name, candidate));
     if (folder === undefined) {
-      throw new LabError(
-        'not-found',
-        `No full copy of ${name} found in ${folders.join(', ')}. Install Debian's dataset-${name} package, copy the four IDX files into one of these folders, or set data.source to the folder that has them`,
-        { field: 'data.source' },
-      );
+      const install = name === 'cifar10' ? 'Extract cifar-10-binary.tar.gz into one of these folders' : `Install Debian's dataset-${name} package, copy the four IDX files into one of these folders`;
+      throw new LabError('not-found', `No full copy of ${name} found in ${folders.join(', ')}. ${install}, or set data.source to the folder that has ${requiredFiles(name)}`, {
+        field: 'data.source',
+      });
     }
     return { folder, embedded: false };
   }
-  if (!hasIdxFiles(source.folder)) {
-    throw new LabError('not-found', `${source.folder} does not have the four IDX files (${Object.values(idxFiles).join(', ')}, plain or .gz)`, { field: 'data.source' });
+  if (!hasDatasetFiles(name, source.folder)) {
+    throw new LabError('not-found', `${source.folder} does not have ${requiredFiles(name)}`, { field: 'data.source' });
   }
   return { folder: source.folder, embedded: false };
 }
@@ -184,14 +212,11 @@ export function loadDataset(name: DatasetName, source: DatasetSource): LoadedDat
   if (cached !== undefined) return cached;
 
   const started = performance.now();
-  const dataset: LoadedDataset = {
-    name,
-    folder,
-    embedded,
-    train: readImageSet(folder, idxFiles.trainImages, idxFiles.trainLabels),
-    test: readImageSet(folder, idxFiles.testImages, idxFiles.testLabels),
-    classCount: 10,
-  };
+  const sets =
+    name === 'cifar10'
+      ? readCifarFolder(folder)
+      : { train: readImageSet(folder, idxFiles.trainImages, idxFiles.trainLabels), test: readImageSet(folder, idxFiles.testImages, idxFiles.testLabels) };
+  const dataset: LoadedDataset = { name, folder, embedded, ...sets, classCount: 10 };
   log.debug(`loaded ${name} from ${folder} (${dataset.train.count} train, ${dataset.test.count} test) in ${Math.round(performance.now() - started)} ms`);
   cache.set(key, dataset);
   return dataset;

@@ -8,8 +8,11 @@
  * beta_c + scale_c (b_c - mean_c) (b = 0 for a layer without bias), and computes exactly the same
  * function. Every other BatchNormalization stays in place.
  *
- * The plan works on `LayerNode`s (a layer and the names of the layers that feed it), so a functional
- * model only needs its own graph reader. `layerGraph` reads Sequential models.
+ * The plan works on `LayerNode`s (a layer and the names of the layers that feed it). `layerGraph`
+ * reads them from a Sequential model (each layer takes the output of the one before) or from a
+ * functional model's topology (the `inbound_nodes` of each layer in model.json), so residual
+ * networks fold too: a BatchNormalization after a convolution folds even when its output goes to
+ * an Add, because only the convolution's output must have no other consumer.
  */
 import type * as tf from '@tensorflow/tfjs';
 import { Unavailable } from './unavailable.js';
@@ -32,25 +35,51 @@ export interface FoldPlan {
 /** Layer classes whose weights the measure definitions cover. */
 export const weightLayerClasses = new Set(['Dense', 'Conv2D']);
 
-/**
- * Reads the layer graph of a Sequential model: each layer takes the output of the one before it.
- * Other models are unavailable for now.
- */
+/** One entry of a functional model's topology, as `model.toJSON` writes it. */
+interface FunctionalLayerEntry {
+  name: string;
+  class_name: string;
+  /** One list per call of the layer; each item is [layer name, node index, tensor index, kwargs]. */
+  inbound_nodes: [string, number, number, unknown?][][];
+}
+
+/** Reads the layer graph of a Sequential or functional model; unavailable for other models and shared layers. */
 export function layerGraph(model: tf.LayersModel): LayerNode[] | Unavailable {
   const className = model.getClassName();
-  if (className !== 'Sequential') {
-    // TODO: functional models (ResNets): read the nodes from the topology's inbound_nodes and rewire
-    // the consumers of a folded BatchNormalization when the folded model is rebuilt.
-    return new Unavailable(
-      `BatchNorm folding and the weight-based measures support Sequential models only; this model is a ${className === 'Model' || className === 'Functional' ? 'functional' : className} model`,
-    );
-  }
+  if (className === 'Sequential') return sequentialGraph(model);
+  if (className === 'Model' || className === 'Functional') return functionalGraph(model);
+  return new Unavailable(`BatchNorm folding and the weight-based measures support Sequential and functional models; this model is a ${className}`);
+}
+
+function sequentialGraph(model: tf.LayersModel): LayerNode[] {
   const nodes: LayerNode[] = [];
   for (const layer of model.layers) {
     const layerClass = layer.getClassName();
     if (layerClass === 'InputLayer') continue;
     const previous = nodes[nodes.length - 1];
     nodes.push({ layer, name: layer.name, className: layerClass, inputs: previous === undefined ? [] : [previous.name] });
+  }
+  return nodes;
+}
+
+function functionalGraph(model: tf.LayersModel): LayerNode[] | Unavailable {
+  const topology = model.toJSON(undefined, false) as unknown as { config: { layers: FunctionalLayerEntry[] } };
+  const entries = new Map(topology.config.layers.map((entry) => [entry.name, entry]));
+  const inputNames = new Set(topology.config.layers.filter((entry) => entry.class_name === 'InputLayer').map((entry) => entry.name));
+  const nodes: LayerNode[] = [];
+  for (const layer of model.layers) {
+    const layerClass = layer.getClassName();
+    if (layerClass === 'InputLayer') continue;
+    if (layerClass === 'Sequential' || layerClass === 'Model' || layerClass === 'Functional') {
+      return new Unavailable(`layer ${layer.name} is a nested ${layerClass} model; the measures read the layers of one flat model: rebuild the network without nesting`);
+    }
+    const entry = entries.get(layer.name);
+    if (entry === undefined) return new Unavailable(`layer ${layer.name} is missing from the model's topology`);
+    if (entry.inbound_nodes.length !== 1) {
+      return new Unavailable(`layer ${layer.name} is called ${entry.inbound_nodes.length} times (a shared layer); the measures count each kernel once per layer and need each layer called once`);
+    }
+    const inputs = entry.inbound_nodes[0]!.map(([name]) => name).filter((name) => !inputNames.has(name));
+    nodes.push({ layer, name: layer.name, className: layerClass, inputs });
   }
   return nodes;
 }

@@ -8,9 +8,20 @@
 import * as tf from '@tensorflow/tfjs';
 import type { FoldedNetwork } from './weights.js';
 
+/** An inbound tensor of a functional layer: [layer name, node index, tensor index, kwargs]. */
+type InboundReference = [string, number, number, unknown?];
+
 interface TopologyLayer {
   class_name: string;
   config: Record<string, unknown>;
+  /** Present in functional models only. */
+  name?: string;
+  inbound_nodes?: InboundReference[][];
+}
+
+interface Topology {
+  class_name: string;
+  config: { layers: TopologyLayer[]; output_layers?: [string, number, number][] };
 }
 
 function toFloat32(values: Float64Array, square: boolean): Float32Array {
@@ -20,14 +31,40 @@ function toFloat32(values: Float64Array, square: boolean): Float32Array {
 }
 
 /**
- * Copies the source topology with folded BatchNormalization layers removed, `use_bias` set on the layers
- * that received a folded bias, and every initializer replaced by zeros (the weights are set right
- * after, so drawing random initial values would be wasted work).
+ * Rewires a functional topology around the folded BatchNormalization layers: every reference to a
+ * folded layer's output (from a consumer or the model's outputs) is replaced by a reference to
+ * the output it normalised, which the folded Dense or Conv2D layer now computes.
+ */
+function bypassFoldedLayers(topology: Topology, folded: ReadonlySet<string>): void {
+  const source = new Map<string, InboundReference>();
+  for (const entry of topology.config.layers) {
+    const name = entry.name ?? (entry.config.name as string);
+    if (folded.has(name)) source.set(name, entry.inbound_nodes![0]![0]!);
+  }
+  const resolve = (reference: InboundReference): InboundReference => {
+    const replacement = source.get(reference[0]);
+    return replacement === undefined ? reference : [replacement[0], replacement[1], replacement[2], ...reference.slice(3)] as InboundReference;
+  };
+  for (const entry of topology.config.layers) {
+    if (entry.inbound_nodes !== undefined) entry.inbound_nodes = entry.inbound_nodes.map((call) => call.map(resolve));
+  }
+  if (topology.config.output_layers !== undefined) {
+    topology.config.output_layers = topology.config.output_layers.map((reference) => resolve(reference).slice(0, 3) as [string, number, number]);
+  }
+}
+
+/**
+ * Copies the source topology with folded BatchNormalization layers removed (and, in a functional
+ * model, their consumers wired to the folded layer), `use_bias` set on the layers that received a
+ * folded bias, and every initializer replaced by zeros (the weights are set right after, so
+ * drawing random initial values would be wasted work).
  */
 function foldedTopology(network: FoldedNetwork): object {
-  const topology = structuredClone(network.model.toJSON(undefined, false)) as unknown as { config: { layers: TopologyLayer[] } };
+  const topology = structuredClone(network.model.toJSON(undefined, false)) as unknown as Topology;
   const withBias = new Set(network.weightLayers.filter((layer) => layer.bias !== null).map((layer) => layer.name));
-  topology.config.layers = topology.config.layers.filter((entry) => !network.plan.folds.has(entry.config.name as string));
+  const folded = new Set(network.plan.folds.keys());
+  if (topology.class_name !== 'Sequential') bypassFoldedLayers(topology, folded);
+  topology.config.layers = topology.config.layers.filter((entry) => !folded.has(entry.config.name as string));
   for (const entry of topology.config.layers) {
     if (withBias.has(entry.config.name as string)) entry.config.use_bias = true;
     for (const key of Object.keys(entry.config)) {

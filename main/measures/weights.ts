@@ -67,7 +67,7 @@ function readBatchNorm(node: LayerNode): BatchNormParameters {
 }
 
 /**
- * Reads and folds the weights of `model`. Unavailable when the model is not Sequential or has a
+ * Reads and folds the weights of `model`. Unavailable when the model is neither Sequential nor functional, or has a
  * layer with weights that the definitions do not cover (anything but Dense, Conv2D and
  * BatchNormalization), or has no Dense or Conv2D layer.
  */

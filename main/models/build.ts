@@ -10,16 +10,13 @@
  * also records the variances in model.json for the NNGP kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../util/rng.js';
+import { LabError } from '../util/errors.js';
+import { InitialiserFactory, type InitSettings } from './init.js';
+import { buildNin } from './nin.js';
+import { buildResNet } from './resnet.js';
+import { buildScaleInvariantFcn } from './scaleInvariantFcn.js';
 
-type Initializer = ReturnType<typeof tf.initializers.zeros>;
-
-export interface InitSettings {
-  /** sigma_w^2: kernels are drawn from N(0, weightVariance / fan_in). */
-  weightVariance: number;
-  /** sigma_b: biases are drawn from N(0, biasStd^2). */
-  biasStd: number;
-}
+export type { InitSettings } from './init.js';
 
 export interface FcnSettings extends InitSettings {
   kind: 'fcn';
@@ -29,36 +26,52 @@ export interface FcnSettings extends InitSettings {
 
 export interface CnnSettings extends InitSettings {
   kind: 'cnn';
-  /** Filters of each 3x3 ReLU convolution; each is followed by 2x2 max pooling. */
+  /** Filters of each ReLU convolution. */
   filters: number[];
   /** Widths of the hidden Dense ReLU layers after flattening. */
   denseWidths: number[];
+  /** Side of the square convolution kernels (default 3). */
+  kernelSize?: number;
+  /** Convolution padding (default 'same'). */
+  padding?: 'same' | 'valid';
+  /** 'max': 2x2 max pooling after every convolution (default); 'none': no pooling, as in the CNN-GP. */
+  pooling?: 'max' | 'none';
 }
 
-export type ModelSettings = FcnSettings | CnnSettings;
-
-/** Builds seeded initialisers, one seed per layer, so that a run's initial weights are reproducible. */
-class InitialiserFactory {
-  private layerIndex = 0;
-
-  constructor(
-    private readonly seed: number,
-    private readonly settings: InitSettings,
-  ) {}
-
-  next(fanIn: number): { kernelInitializer: Initializer; biasInitializer: Initializer } {
-    const index = this.layerIndex++;
-    const kernelSeed = new Rng(this.seed, 'init', index, 'kernel').nextUint32();
-    const biasSeed = new Rng(this.seed, 'init', index, 'bias').nextUint32();
-    return {
-      kernelInitializer: tf.initializers.randomNormal({ mean: 0, stddev: Math.sqrt(this.settings.weightVariance / fanIn), seed: kernelSeed }),
-      biasInitializer:
-        this.settings.biasStd > 0
-          ? tf.initializers.randomNormal({ mean: 0, stddev: this.settings.biasStd, seed: biasSeed })
-          : tf.initializers.zeros(),
-    };
-  }
+/** Settings shared by the architectures with BatchNorm. */
+export interface BatchNormSettings {
+  /** Added to the variance before the square root. */
+  batchNormEpsilon: number;
+  /** Decay of the moving mean and variance per training step (Keras convention). */
+  batchNormMomentum: number;
 }
+
+export interface ResNetSettings extends InitSettings, BatchNormSettings {
+  kind: 'resnet18' | 'resnet50';
+  /** Filters of the first stage; the stages have 1, 2, 4 and 8 times as many (64 in the published networks). */
+  baseWidth: number;
+}
+
+export interface NinSettings extends InitSettings {
+  kind: 'nin';
+  /** Filters of each mlpconv block: the k x k convolution, then the two 1 x 1 convolutions. */
+  blocks: number[][];
+  /** Kernel side k of the first convolution of each block. */
+  kernelSizes: number[];
+}
+
+export interface ScaleInvariantFcnSettings extends BatchNormSettings {
+  kind: 'scale-invariant-fcn';
+  /** Widths of the hidden layers: Dense without bias, BatchNorm without affine parameters, ReLU. */
+  hiddenWidths: number[];
+  /** sigma_w^2: kernels are drawn from N(0, weightVariance / fan_in). */
+  weightVariance: number;
+  /** Where each BatchNorm sits: between Dense and ReLU (folded by the measures) or after the ReLU (left in place). */
+  batchNormPosition: 'before-activation' | 'after-activation';
+}
+
+export type ModelSettings = FcnSettings | CnnSettings | ResNetSettings | NinSettings | ScaleInvariantFcnSettings;
+export type ModelKind = ModelSettings['kind'];
 
 function buildFcn(settings: FcnSettings, inputShape: number[], outputCount: number, seed: number): tf.LayersModel {
   const init = new InitialiserFactory(seed, settings);
@@ -73,27 +86,46 @@ function buildFcn(settings: FcnSettings, inputShape: number[], outputCount: numb
   return model;
 }
 
+/**
+ * Convolutions with ReLU, then optional Dense ReLU layers and the Dense logits. With `pooling: 'max'`
+ * every convolution is followed by 2x2 max pooling (the lab's small CNN); with `pooling: 'none'` the
+ * feature maps are flattened straight into the readout, the CNN without pooling whose NNGP limit
+ * Novak et al. 2019 ("Bayesian deep convolutional networks with many channels are Gaussian
+ * processes") derive, the "CNN-GP" architecture of the NNGP literature.
+ */
 function buildCnn(settings: CnnSettings, inputShape: number[], outputCount: number, seed: number): tf.LayersModel {
   const init = new InitialiserFactory(seed, settings);
   const model = tf.sequential({ name: 'cnn' });
   let [height, width, channels] = inputShape as [number, number, number];
+  const { kernelSize = 3, padding = 'same', pooling = 'max' } = settings;
   settings.filters.forEach((filters, index) => {
     model.add(
       tf.layers.conv2d({
         ...(index === 0 ? { inputShape } : {}),
         filters,
-        kernelSize: 3,
-        padding: 'same',
+        kernelSize,
+        padding,
         activation: 'relu',
         name: `conv_${index + 1}`,
-        ...init.next(9 * channels),
+        ...init.next(kernelSize * kernelSize * channels),
       }),
     );
-    model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `pool_${index + 1}` }));
     channels = filters;
-    height = Math.floor(height / 2);
-    width = Math.floor(width / 2);
+    if (padding === 'valid') {
+      height -= kernelSize - 1;
+      width -= kernelSize - 1;
+    }
+    if (pooling === 'max') {
+      model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `pool_${index + 1}` }));
+      height = Math.floor(height / 2);
+      width = Math.floor(width / 2);
+    }
   });
+  if (!(height >= 1 && width >= 1)) {
+    throw new LabError('invalid-input', `model.filters has ${settings.filters.length} convolutions, which shrink the ${inputShape[0]}x${inputShape[1]} input below 1x1; use fewer convolutions, "padding": "same" or "pooling": "none"`, {
+      field: 'model.filters',
+    });
+  }
   model.add(tf.layers.flatten({ name: 'flatten' }));
   let fanIn = height * width * channels;
   settings.denseWidths.forEach((units, index) => {
@@ -104,13 +136,23 @@ function buildCnn(settings: CnnSettings, inputShape: number[], outputCount: numb
   return model;
 }
 
-/** Builds the network of a run; the same settings and seed give the same initial weights on every backend. */
+/**
+ * Builds the network of a run; the same settings and seed give the same initial weights on every
+ * backend. Input shape [height, width, channels]; the output is `outputCount` logits.
+ */
 export function buildModel(settings: ModelSettings, inputShape: number[], outputCount: number, seed: number): tf.LayersModel {
   switch (settings.kind) {
     case 'fcn':
       return buildFcn(settings, inputShape, outputCount, seed);
     case 'cnn':
       return buildCnn(settings, inputShape, outputCount, seed);
+    case 'resnet18':
+    case 'resnet50':
+      return buildResNet(settings, inputShape, outputCount, seed);
+    case 'nin':
+      return buildNin(settings, inputShape, outputCount, seed);
+    case 'scale-invariant-fcn':
+      return buildScaleInvariantFcn(settings, inputShape, outputCount, seed);
   }
 }
 

@@ -20,7 +20,7 @@ import { LabError } from '../util/errors.js';
 import { faultPoint } from '../util/faults.js';
 import { hashSettings } from '../util/hash.js';
 import { createLogger } from '../util/log.js';
-import type { RunSettings } from './plan.js';
+import { identitySettings, type RunSettings } from './plan.js';
 
 const log = createLogger('run');
 
@@ -58,7 +58,7 @@ function missingAll(ids: readonly string[], reason: string): MeasureRecord[] {
  */
 async function boundRecord(store: Store, settings: RunSettings, data: TaskData): Promise<MeasureRecord> {
   const { data: dataSettings, model, trainSize, seed } = settings;
-  const keySettings = { engineVersion: settings.engineVersion, data: dataSettings, model, trainSize, seed };
+  const keySettings = identitySettings({ engineVersion: settings.engineVersion, data: dataSettings, model, trainSize, seed });
   const key = hashSettings(keySettings);
   let stored = store.getBound(key);
   if (stored === undefined) {
@@ -147,6 +147,7 @@ export async function executeRun(store: Store, backend: BackendInfo, assignment:
     trainSize: settings.trainSize,
     dataSeed: settings.seed,
     labelNoise: settings.data.labelNoise,
+    pixelShuffle: settings.data.pixelShuffle ?? 'none',
     ...(settings.data.testSize === undefined ? {} : { testSize: settings.data.testSize }),
   });
   const x = tf.tensor4d(data.train.x, [data.train.count, ...data.inputShape]);

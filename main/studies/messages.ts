@@ -3,6 +3,7 @@
  * plain data so that they cross `child_process` IPC and Electron's `utilityProcess` alike.
  */
 import type { AuditInput } from '../measures/audit.js';
+import type { RescaleInput, RescaleReport } from '../rescale/audit.js';
 import type { MeasureReport, Task } from '../measures/types.js';
 import type { BackendInfo, BackendRequest } from '../tf/backend.js';
 import type { EpochRecord } from '../training/train.js';
@@ -14,6 +15,7 @@ export type HostMessage =
   | { type: 'init'; dbPath: string; backend: BackendRequest }
   | { type: 'run'; assignment: RunAssignment }
   | { type: 'audit'; requestId: string; input: AuditInput }
+  | { type: 'rescale'; requestId: string; input: RescaleInput }
   | { type: 'cancel' }
   | { type: 'shutdown' };
 
@@ -26,4 +28,6 @@ export type WorkerMessage =
   | { type: 'run-failed'; runId: string; error: LabErrorData }
   | { type: 'audit-done'; requestId: string; task: Task; report: MeasureReport }
   | { type: 'audit-failed'; requestId: string; error: LabErrorData }
+  | { type: 'rescale-done'; requestId: string; report: RescaleReport }
+  | { type: 'rescale-failed'; requestId: string; error: LabErrorData }
   | { type: 'log'; record: LogRecord };

@@ -48,14 +48,47 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** Merges `changes` into `base` recursively; arrays and scalars in `changes` replace those of `base`. */
+/**
+ * Merges `changes` into `base` recursively; arrays and scalars in `changes` replace those of `base`,
+ * and so does an object of another `kind` (a learning-rate schedule of another kind).
+ */
 function deepMerge(base: Record<string, unknown>, changes: Record<string, unknown>): Record<string, unknown> {
   const merged: Record<string, unknown> = { ...base };
   for (const [key, value] of Object.entries(changes)) {
     const current = merged[key];
-    merged[key] = isPlainObject(current) && isPlainObject(value) ? deepMerge(current, value) : value;
+    const sameKind = isPlainObject(current) && isPlainObject(value) && (value.kind === undefined || value.kind === current.kind);
+    merged[key] = sameKind ? deepMerge(current, value as Record<string, unknown>) : value;
   }
   return merged;
+}
+
+/**
+ * Settings added after the first engine version, with the value that reproduces what runs did
+ * before they existed. A run's identity leaves out each of them that is at this value, so the
+ * ids of stored runs stay valid; any other value enters the identity and makes a new run.
+ */
+const addedSettingDefaults: { part: 'data' | 'model' | 'training'; key: string; value: unknown; modelKind?: string }[] = [
+  { part: 'data', key: 'pixelShuffle', value: 'none' },
+  { part: 'model', key: 'kernelSize', value: 3, modelKind: 'cnn' },
+  { part: 'model', key: 'padding', value: 'same', modelKind: 'cnn' },
+  { part: 'model', key: 'pooling', value: 'max', modelKind: 'cnn' },
+  { part: 'training', key: 'schedule', value: { kind: 'constant' } },
+  { part: 'training', key: 'weightDecay', value: 0 },
+  { part: 'training', key: 'weightDecayMode', value: 'l2' },
+];
+
+/** Returns the settings that identify a run (or a bound): `settings` without the added settings at their defaults. */
+export function identitySettings<T extends { data?: object; model?: object; training?: object }>(settings: T): T {
+  const identity: Record<string, unknown> = { ...settings };
+  for (const { part, key, value, modelKind } of addedSettingDefaults) {
+    const section = identity[part] as Record<string, unknown> | undefined;
+    if (section === undefined || !(key in section)) continue;
+    if (modelKind !== undefined && section.kind !== modelKind) continue;
+    if (JSON.stringify(section[key]) !== JSON.stringify(value)) continue;
+    const { [key]: _default, ...rest } = section;
+    identity[part] = rest;
+  }
+  return identity as T;
 }
 
 /** Applies a perturbation's changes to the baseline and validates the result like the baseline. */
@@ -98,7 +131,7 @@ export function planStudy(spec: StudySpec): PlannedStudyRun[] {
     for (const trainSize of sizes) {
       for (const seed of spec.seeds) {
         const settings: RunSettings = { engineVersion, ...condition.settings, trainSize, seed };
-        runs.push({ runId: hashSettings(settings), condition: condition.name, kind: condition.kind, trainSize, seed, settings });
+        runs.push({ runId: hashSettings(identitySettings(settings)), condition: condition.name, kind: condition.kind, trainSize, seed, settings });
       }
     }
   }

@@ -15,7 +15,7 @@ const positiveInteger = (max: number) => z.number().int().min(1).max(max);
 const sourceSchema = z.union([z.literal('embedded'), z.literal('installed'), z.object({ folder: z.string().min(1).max(4096) }).strict()]);
 
 const dataShape = {
-  dataset: z.enum(['fashion-mnist', 'mnist']),
+  dataset: z.enum(['fashion-mnist', 'mnist', 'cifar10']),
   /** `embedded` (the subset shipped with the lab), `installed` (a full copy found on disk) or `{ "folder": PATH }`. */
   source: sourceSchema,
   task: z.enum(['binary', 'multiclass']),
@@ -23,6 +23,8 @@ const dataShape = {
   labelNoise: z.number().min(0).max(1),
   /** Number of test examples used, the first ones in file order; all when absent. */
   testSize: positiveInteger(1_000_000).optional(),
+  /** Pixel shuffling (data complexity): none, each image permuted on its own, or one permutation for all images. */
+  pixelShuffle: z.enum(['none', 'per-image', 'fixed']),
 };
 
 const initShape = {
@@ -40,10 +42,57 @@ const fcnShape = {
 
 const cnnShape = {
   kind: z.literal('cnn'),
-  filters: z.array(positiveInteger(4096)).min(1).max(4),
+  filters: z.array(positiveInteger(4096)).min(1).max(8),
   denseWidths: z.array(positiveInteger(65_536)).max(16),
+  kernelSize: positiveInteger(15),
+  padding: z.enum(['same', 'valid']),
+  /** 'none' gives the CNN without pooling of the NNGP literature (flatten, then the readout). */
+  pooling: z.enum(['max', 'none']),
   ...initShape,
 };
+
+const batchNormShape = {
+  batchNormEpsilon: z.number().positive().max(1),
+  /** Decay of the moving statistics per step (Keras convention: 0.9 is PyTorch's momentum 0.1). */
+  batchNormMomentum: z.number().min(0).lt(1),
+};
+
+const resnetShape = {
+  /** Filters of the first stage (64 in the published networks); stages have 1, 2, 4 and 8 times as many. */
+  baseWidth: positiveInteger(1024),
+  ...initShape,
+  ...batchNormShape,
+};
+
+const resnet18Shape = { kind: z.literal('resnet18'), ...resnetShape };
+const resnet50Shape = { kind: z.literal('resnet50'), ...resnetShape };
+
+const ninShape = {
+  kind: z.literal('nin'),
+  /** Filters of each mlpconv block: the k x k convolution, then two 1 x 1 convolutions. */
+  blocks: z.array(z.array(positiveInteger(4096)).length(3)).min(1).max(6),
+  /** Kernel side k of each block's first convolution. */
+  kernelSizes: z.array(positiveInteger(15)).min(1).max(6),
+  ...initShape,
+};
+
+const scaleInvariantFcnShape = {
+  kind: z.literal('scale-invariant-fcn'),
+  hiddenWidths: z.array(positiveInteger(65_536)).min(1).max(64),
+  weightVariance: initShape.weightVariance,
+  batchNormPosition: z.enum(['before-activation', 'after-activation']),
+  ...batchNormShape,
+};
+
+const scheduleSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('constant') }).strict(),
+  /** learningRate x factor^floor((epoch - 1) / everyEpochs). */
+  z.object({ kind: z.literal('step'), everyEpochs: positiveInteger(100_000), factor: z.number().positive().max(100) }).strict(),
+  /** learningRate x factorPerEpoch^(step / stepsPerEpoch), changed every step. */
+  z.object({ kind: z.literal('exponential'), factorPerEpoch: z.number().positive().max(100) }).strict(),
+  /** The growing schedule that replaces weight decay on a scale-invariant network (Li and Arora 2020). */
+  z.object({ kind: z.literal('exponential-equivalent') }).strict(),
+]);
 
 const trainingShape = {
   optimizer: z.enum(['sgd', 'adam']),
@@ -54,13 +103,19 @@ const trainingShape = {
   maxEpochs: positiveInteger(100_000),
   stopAtTrainAccuracy: z.number().gt(0).max(1),
   stopAtTrainLoss: z.number().positive().nullable(),
+  /** How the learning rate changes per step. */
+  schedule: scheduleSchema,
+  /** lambda of the weight decay on every trainable weight. */
+  weightDecay: z.number().min(0).max(1),
+  /** 'l2': lambda / 2 ||w||^2 added to the loss; 'decoupled': w <- w - lr lambda w after each step (Loshchilov and Hutter 2019). */
+  weightDecayMode: z.enum(['l2', 'decoupled']),
 };
 
 const dataSchema = z
   .object(dataShape)
   .partial()
   .strict()
-  .transform((data) => ({ dataset: 'fashion-mnist' as const, source: 'embedded' as const, task: 'binary' as const, labelNoise: 0, ...data }));
+  .transform((data) => ({ dataset: 'fashion-mnist' as const, source: 'embedded' as const, task: 'binary' as const, labelNoise: 0, pixelShuffle: 'none' as const, ...data }));
 
 const fcnSchema = z
   .object(fcnShape)
@@ -70,13 +125,72 @@ const fcnSchema = z
 
 const cnnSchema = z
   .object(cnnShape)
-  .partial({ filters: true, denseWidths: true, weightVariance: true, biasStd: true })
+  .partial({ filters: true, denseWidths: true, kernelSize: true, padding: true, pooling: true, weightVariance: true, biasStd: true })
   .strict()
-  .transform((model) => ({ filters: [32, 64], denseWidths: [] as number[], weightVariance: 2, biasStd: 0.1, ...model }));
+  .transform((model) => ({
+    filters: [32, 64],
+    denseWidths: [] as number[],
+    kernelSize: 3,
+    padding: 'same' as const,
+    pooling: 'max' as const,
+    weightVariance: 2,
+    biasStd: 0.1,
+    ...model,
+  }));
 
-const modelKinds = ['fcn', 'cnn'] as const;
+/** Defaults of the CIFAR ResNets: He's variance, zero biases, PyTorch's BatchNorm epsilon and momentum. */
+const resnetDefaults = { baseWidth: 64, weightVariance: 2, biasStd: 0, batchNormEpsilon: 1e-5, batchNormMomentum: 0.9 };
 
-const modelSchema = z.discriminatedUnion('kind', [fcnSchema, cnnSchema]);
+const resnet18Schema = z
+  .object(resnet18Shape)
+  .partial({ baseWidth: true, weightVariance: true, biasStd: true, batchNormEpsilon: true, batchNormMomentum: true })
+  .strict()
+  .transform((model) => ({ ...resnetDefaults, ...model }));
+
+const resnet50Schema = z
+  .object(resnet50Shape)
+  .partial({ baseWidth: true, weightVariance: true, biasStd: true, batchNormEpsilon: true, batchNormMomentum: true })
+  .strict()
+  .transform((model) => ({ ...resnetDefaults, ...model }));
+
+const ninSchema = z
+  .object(ninShape)
+  .partial({ blocks: true, kernelSizes: true, weightVariance: true, biasStd: true })
+  .strict()
+  .transform((model) => ({
+    blocks: [
+      [192, 160, 96],
+      [192, 192, 192],
+      [192, 192, 192],
+    ],
+    kernelSizes: [5, 5, 3],
+    weightVariance: 2,
+    biasStd: 0,
+    ...model,
+  }))
+  .refine((model) => model.kernelSizes.length === model.blocks.length, { message: 'model.kernelSizes must have one entry per block of model.blocks', path: ['kernelSizes'] });
+
+/**
+ * Defaults of the scale-invariant FCN. The small epsilon keeps the BatchNorm's departure from
+ * exact scale invariance, eps (1 - 1 / c^2) / (2 var) relative, below float32 rounding for
+ * pre-activation variances above about 1e-3.
+ */
+const scaleInvariantFcnSchema = z
+  .object(scaleInvariantFcnShape)
+  .partial({ hiddenWidths: true, weightVariance: true, batchNormPosition: true, batchNormEpsilon: true, batchNormMomentum: true })
+  .strict()
+  .transform((model) => ({
+    hiddenWidths: [512, 512],
+    weightVariance: 2,
+    batchNormPosition: 'before-activation' as const,
+    batchNormEpsilon: 1e-8,
+    batchNormMomentum: 0.9,
+    ...model,
+  }));
+
+const modelKinds = ['fcn', 'cnn', 'resnet18', 'resnet50', 'nin', 'scale-invariant-fcn'] as const;
+
+const modelSchema = z.discriminatedUnion('kind', [fcnSchema, cnnSchema, resnet18Schema, resnet50Schema, ninSchema, scaleInvariantFcnSchema]);
 
 const trainingSchema = z
   .object(trainingShape)
@@ -90,13 +204,32 @@ const trainingSchema = z
     maxEpochs: 500,
     stopAtTrainAccuracy: 1,
     stopAtTrainLoss: null,
+    schedule: { kind: 'constant' as const } as z.output<typeof scheduleSchema>,
+    weightDecay: 0,
+    weightDecayMode: 'l2' as const,
     ...training,
-  }));
+  }))
+  .superRefine((training, context) => {
+    if (training.schedule.kind !== 'exponential-equivalent') return;
+    // The equivalence is derived for SGD (with or without momentum) and weight decay in the loss.
+    if (training.optimizer !== 'sgd') context.addIssue({ code: 'custom', path: ['optimizer'], message: 'the "exponential-equivalent" schedule needs optimizer "sgd"' });
+    if (!(training.weightDecay > 0)) context.addIssue({ code: 'custom', path: ['weightDecay'], message: 'the "exponential-equivalent" schedule replaces weight decay, so it needs weightDecay > 0' });
+    if (training.weightDecayMode !== 'l2') context.addIssue({ code: 'custom', path: ['weightDecayMode'], message: 'the "exponential-equivalent" schedule is derived for weightDecayMode "l2"' });
+  });
 
 const changesSchema = z
   .object({
     data: z.object(dataShape).partial().strict().optional(),
-    model: z.union([z.object(fcnShape).partial().strict(), z.object(cnnShape).partial().strict()]).optional(),
+    model: z
+      .union([
+        z.object(fcnShape).partial().strict(),
+        z.object(cnnShape).partial().strict(),
+        z.object(resnet18Shape).partial().strict(),
+        z.object(resnet50Shape).partial().strict(),
+        z.object(ninShape).partial().strict(),
+        z.object(scaleInvariantFcnShape).partial().strict(),
+      ])
+      .optional(),
     training: z.object(trainingShape).partial().strict().optional(),
   })
   .strict()

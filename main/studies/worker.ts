@@ -8,6 +8,7 @@ import { initBackend, type BackendInfo } from '../tf/backend.js';
 import { LabError, toErrorData } from '../util/errors.js';
 import { createLogger, setLogSink } from '../util/log.js';
 import { auditSavedNetwork } from '../measures/audit.js';
+import { rescaleStoredRun } from '../rescale/audit.js';
 import { executeRun } from './execute.js';
 import type { HostMessage, WorkerMessage } from './messages.js';
 
@@ -92,6 +93,15 @@ async function handle(message: HostMessage): Promise<void> {
       } catch (error) {
         if (!(error instanceof LabError)) log.error(`audit ${message.requestId} failed: ${(error as Error).stack ?? String(error)}`);
         send({ type: 'audit-failed', requestId: message.requestId, error: toErrorData(error) });
+      }
+      return;
+    case 'rescale':
+      try {
+        if (backend === undefined) throw new LabError('internal', 'the worker received a rescale request before it was initialised');
+        send({ type: 'rescale-done', requestId: message.requestId, report: await rescaleStoredRun(message.input) });
+      } catch (error) {
+        if (!(error instanceof LabError)) log.error(`rescale ${message.requestId} failed: ${(error as Error).stack ?? String(error)}`);
+        send({ type: 'rescale-failed', requestId: message.requestId, error: toErrorData(error) });
       }
       return;
     case 'cancel':

@@ -6,11 +6,20 @@
  * has fit when the training accuracy reaches `stopAtTrainAccuracy` (1 means 100%) or, where set,
  * the training cross-entropy falls below `stopAtTrainLoss`. A run that reaches `maxEpochs` first
  * did not fit; a run whose loss becomes NaN or infinite diverged, and the epoch is recorded.
+ *
+ * The learning rate is set before every step from the schedule (schedule.ts). Weight decay with
+ * rate lambda acts on every trainable weight (kernels, biases, BatchNorm gamma and beta), as
+ * PyTorch's `weight_decay` does: 'l2' adds lambda / 2 ||w||^2 to the minimised loss (so lambda w to
+ * the gradient, before momentum or Adam's scaling); 'decoupled' shrinks each weight after the
+ * optimizer's step, w <- w - eta_t lambda w (Loshchilov and Hutter 2019, "Decoupled weight decay
+ * regularization"). The two are the same for plain SGD. The training loss reported per epoch is
+ * the cross-entropy alone.
  */
 import * as tf from '@tensorflow/tfjs';
 import { LabError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import type { TaskKind } from '../data/tasks.js';
+import { appliesWeightDecay, initialMomentumScale, learningRateAt, type LearningRateSchedule } from './schedule.js';
 
 export interface TrainingSettings {
   optimizer: 'sgd' | 'adam';
@@ -23,6 +32,12 @@ export interface TrainingSettings {
   stopAtTrainAccuracy: number;
   /** Fit when the training cross-entropy falls below this value; null to use accuracy only. */
   stopAtTrainLoss: number | null;
+  /** Learning-rate schedule, applied per step (default constant). */
+  schedule?: LearningRateSchedule;
+  /** lambda of the weight decay (default 0). */
+  weightDecay?: number;
+  /** 'l2' (in the loss, default) or 'decoupled' (after each step). */
+  weightDecayMode?: 'l2' | 'decoupled';
 }
 
 export interface EpochRecord {
@@ -61,6 +76,8 @@ export interface TrainingHooks {
   onEpoch?: (record: EpochRecord) => void | Promise<void>;
   /** Checked between batches; training stops with a `cancelled` error when it returns true. */
   isCancelled?: () => boolean;
+  /** Called before every optimizer step with the step index (from 0) and its learning rate. */
+  onStep?: (step: number, learningRate: number) => void;
 }
 
 /** The cross-entropy the lab trains with: sigmoid on one logit (binary) or softmax (multiclass). */
@@ -112,30 +129,76 @@ export function makeOptimizer(settings: TrainingSettings): tf.Optimizer {
   return tf.train.sgd(settings.learningRate);
 }
 
+/**
+ * Sets the learning rate of the next step. SGD and momentum keep it in a scalar that
+ * `setLearningRate` replaces; Adam reads its `learningRate` field at every step (TF.js 4.22).
+ */
+function setLearningRate(optimizer: tf.Optimizer, learningRate: number): void {
+  // Not `instanceof tf.SGDOptimizer`: TF.js's Optimizer overrides Symbol.hasInstance with a duck
+  // type check that every optimizer passes.
+  const state = optimizer as unknown as { learningRate: number; setLearningRate?: (rate: number) => void };
+  if (state.learningRate === learningRate) return;
+  if (typeof state.setLearningRate === 'function') state.setLearningRate(learningRate);
+  else state.learningRate = learningRate;
+}
+
+/** Seeds the momentum buffers with `scale` x the current weights (the exponential-equivalent schedule). */
+async function seedMomentum(optimizer: tf.Optimizer, variables: tf.Variable[], scale: number): Promise<void> {
+  const buffers = variables.map((variable) => ({ name: `${variable.name}/momentum`, tensor: tf.mul(variable, scale) }));
+  const iterations = { name: 'iter', tensor: tf.scalar(0, 'int32') };
+  await optimizer.setWeights([iterations, ...buffers]);
+  tf.dispose([iterations.tensor, ...buffers.map((buffer) => buffer.tensor)]);
+}
+
+/** (lambda / 2) sum ||w||^2 over `variables`. */
+function l2Penalty(variables: readonly tf.Variable[], weightDecay: number): tf.Scalar {
+  return tf.tidy(() => tf.mul(tf.addN(variables.map((variable) => tf.sum(tf.square(variable)))), weightDecay / 2) as tf.Scalar);
+}
+
 /** Trains `model` in place on `data` with the run's `seed` driving the shuffle. */
 export async function train(model: tf.LayersModel, data: TrainingData, settings: TrainingSettings, seed: number, hooks: TrainingHooks = {}): Promise<TrainingResult> {
   const count = data.x.shape[0]!;
   const batchSize = Math.min(settings.batchSize, count);
+  const stepsPerEpoch = Math.ceil(count / batchSize);
   const optimizer = makeOptimizer(settings);
   const variables = model.trainableWeights.map((weight) => weight.read() as tf.Variable);
   const labels = tf.tensor1d(data.y, 'int32');
   const shuffle = new Rng(seed, 'shuffle');
   const curve: EpochRecord[] = [];
   let last: Evaluation = { loss: Number.NaN, accuracy: 0 };
+  const scheduleInput = { learningRate: settings.learningRate, schedule: settings.schedule ?? { kind: 'constant' as const }, momentum: settings.optimizer === 'sgd' ? settings.momentum : 0, weightDecay: settings.weightDecay ?? 0 };
+  const decayMode = appliesWeightDecay(scheduleInput) ? (settings.weightDecayMode ?? 'l2') : null;
+  const weightDecay = scheduleInput.weightDecay;
+  let step = 0;
 
   try {
+    const momentumScale = initialMomentumScale(scheduleInput);
+    if (momentumScale !== 0 && variables.length > 0) await seedMomentum(optimizer, variables, momentumScale);
     for (let epoch = 1; epoch <= settings.maxEpochs; epoch++) {
       const started = performance.now();
       const order = shuffle.permutation(count);
       for (let start = 0; start < count; start += batchSize) {
         if (hooks.isCancelled?.()) throw new LabError('cancelled', 'Training was cancelled');
         const end = Math.min(start + batchSize, count);
+        const learningRate = learningRateAt(scheduleInput, step, stepsPerEpoch);
+        hooks.onStep?.(step, learningRate);
+        setLearningRate(optimizer, learningRate);
         tf.tidy(() => {
           const batch = tf.tensor1d(order.subarray(start, end), 'int32');
           const xb = tf.gather(data.x, batch);
           const yb = tf.gather(labels, batch);
-          optimizer.minimize(() => crossEntropy(model.apply(xb, { training: true }) as tf.Tensor, yb, data.task, data.outputCount), false, variables);
+          const { grads } = optimizer.computeGradients(() => {
+            const loss = crossEntropy(model.apply(xb, { training: true }) as tf.Tensor, yb, data.task, data.outputCount);
+            return decayMode === 'l2' && variables.length > 0 ? tf.add(loss, l2Penalty(variables, weightDecay)) : loss;
+          }, variables);
+          // Decoupled decay shrinks the weights before the step, at the point the gradients were
+          // taken, as PyTorch's AdamW does. For plain SGD this equals the 'l2' update exactly.
+          if (decayMode === 'decoupled') {
+            for (const variable of variables) variable.assign(tf.mul(variable, 1 - learningRate * weightDecay));
+          }
+          optimizer.applyGradients(variables.map((variable) => ({ name: variable.name, tensor: grads[variable.name]! })));
         });
+        step++;
       }
 
       last = await evaluate(model, data.x, labels, data.task, data.outputCount);

@@ -37,6 +37,7 @@ const invalidPayloads: Record<LabApiMethod, unknown> = {
   'settings-get': { token: 'x' },
   'settings-update': { workers: -1 },
   'network-audit': { modelDir: '/m' },
+  'run-rescale': { runId: 'not-hex', factor: 2 },
 };
 
 test('every handler rejects an invalid payload', async () => {

@@ -19,7 +19,7 @@ function messageOf(input: unknown): string {
 
 test('spec defaults fill a minimal spec', () => {
   const spec = validateStudySpec(minimal);
-  assert.deepEqual(spec.data, { dataset: 'fashion-mnist', source: 'embedded', task: 'binary', labelNoise: 0 });
+  assert.deepEqual(spec.data, { dataset: 'fashion-mnist', source: 'embedded', task: 'binary', labelNoise: 0, pixelShuffle: 'none' });
   assert.deepEqual(spec.model, { kind: 'fcn', hiddenWidths: [1024, 1024], weightVariance: 2, biasStd: 0.1 });
   assert.equal(spec.training.optimizer, 'sgd');
   assert.equal(spec.measures.noise, 'stated');
@@ -87,7 +87,7 @@ test('plan merges perturbations into the baseline', () => {
   assert.equal(conditions[1]!.settings.training.learningRate, 1);
   assert.equal(conditions[1]!.settings.training.batchSize, 32);
   assert.equal(conditions[2]!.settings.training.optimizer, 'adam');
-  assert.deepEqual(conditions[3]!.settings.model, { kind: 'cnn', filters: [8], denseWidths: [], weightVariance: 2, biasStd: 0.1 });
+  assert.deepEqual(conditions[3]!.settings.model, { kind: 'cnn', filters: [8], denseWidths: [], kernelSize: 3, padding: 'same', pooling: 'max', weightVariance: 2, biasStd: 0.1 });
 });
 
 test('plan gives one run per condition, size and seed', () => {

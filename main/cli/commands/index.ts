@@ -11,5 +11,6 @@ export const commandLoaders: Record<string, { summary: string; load: () => Promi
   bound: { summary: 'Compute the marginal-likelihood PAC-Bayes bound of a data set', load: async () => (await import('./bound.js')).command },
   serve: { summary: 'Serve the lab to a browser on this machine (for headless workstations)', load: async () => (await import('./serve.js')).command },
   report: { summary: 'Write a report of a stored study: HTML, PDF, CSV, LaTeX or JSON, and plots', load: async () => (await import('./report.js')).command },
+  rescale: { summary: 'Rescale a stored scale-invariant network and compare its measures with the predictions', load: async () => (await import('./rescale.js')).command },
   analyze: { summary: 'Analyse a CSV table of runs computed anywhere', load: async () => (await import('./analyze.js')).command },
 };
