@@ -57,7 +57,7 @@ function specFile(name: string, content: unknown): string {
 
 test('spec with a wrong type is rejected', () => {
   const path = specFile('wrong-type.json', tinySpec({ training: { learningRate: 'fast' as never } }));
-  expectRejected(['run', path, '--db', dbPath], /wrong-type\.json is invalid:\n  - training\.learningRate is "fast"; it must be a number/);
+  expectRejected(['run', path, '--db', dbPath], /wrong-type\.json is invalid:\n {2}- training\.learningRate is "fast"; it must be a number/);
 });
 
 test('spec with an out-of-range value is rejected', () => {
