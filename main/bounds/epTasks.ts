@@ -24,22 +24,32 @@ export function formBRows(b: MatrixView, k: MatrixView, s: Float64Array, rowStar
  * factor of B in `l`. With it, Sigma = K - V^T V (R&W Algorithm 3.5, the recomputation step).
  */
 export function solveCovarianceFactorRows(x: MatrixView, k: MatrixView, l: MatrixView, s: Float64Array, rowStart: number, rowEnd: number, m: number): void {
+  scaleColumnsRows(x, k, s, rowStart, rowEnd, m);
+  solveRowsLowerTransposedBlocked(x, l, rowStart, rowEnd, m);
+}
+
+/** Writes X[i][j] = K[i][j] s_j (that is, K S~^1/2) into `x` for rows [rowStart, rowEnd) and j < m. */
+export function scaleColumnsRows(x: MatrixView, k: MatrixView, s: Float64Array, rowStart: number, rowEnd: number, m: number): void {
   for (let i = rowStart; i < rowEnd; i++) {
     const xRow = x.offset + i * x.stride;
     const kRow = k.offset + i * k.stride;
     for (let j = 0; j < m; j++) x.data[xRow + j] = k.data[kRow + j]! * s[j]!;
   }
-  solveRowsLowerTransposedBlocked(x, l, rowStart, rowEnd, m);
 }
 
 /** Writes the lower triangle of Sigma = K - V^T V into `sigma`, rows [rowStart, rowEnd), with V^T in `x`. */
 export function covarianceRows(sigma: MatrixView, k: MatrixView, x: MatrixView, rowStart: number, rowEnd: number, m: number): void {
-  for (let i = rowStart; i < rowEnd; i++) {
-    const sigmaRow = sigma.offset + i * sigma.stride;
-    const kRow = k.offset + i * k.stride;
-    for (let j = 0; j <= i; j++) sigma.data[sigmaRow + j] = k.data[kRow + j]!;
-  }
+  copyLowerRows(sigma, k, rowStart, rowEnd);
   addProductNT(sigma, x, x, rowStart, rowEnd, 0, rowEnd, m, -1, true);
+}
+
+/** Copies the lower triangle (diagonal included) of `source` into `target`, rows [rowStart, rowEnd). */
+export function copyLowerRows(target: MatrixView, source: MatrixView, rowStart: number, rowEnd: number): void {
+  for (let i = rowStart; i < rowEnd; i++) {
+    const targetRow = target.offset + i * target.stride;
+    const sourceRow = source.offset + i * source.stride;
+    for (let j = 0; j <= i; j++) target.data[targetRow + j] = source.data[sourceRow + j]!;
+  }
 }
 
 /** Rows of V^T computed at once by `posteriorVarianceRows`; 64 rows x m columns of scratch memory. */
@@ -56,15 +66,20 @@ export function posteriorVarianceRows(k: MatrixView, l: MatrixView, s: Float64Ar
   for (let first = rowStart; first < rowEnd; first += panelRows) {
     const count = Math.min(panelRows, rowEnd - first);
     solveCovarianceFactorRows(panel, subView(k, first, 0), l, s, 0, count, m);
-    for (let r = 0; r < count; r++) {
-      let squaredNorm = 0;
-      for (let j = 0; j < m; j++) {
-        const value = panel.data[r * m + j]!;
-        squaredNorm += value * value;
-      }
-      const i = first + r;
-      diagonal[i] = k.data[k.offset + i * k.stride + i]! - squaredNorm;
+    writeVarianceRows(panel, k, diagonal, first, count, m);
+  }
+}
+
+/** Writes diagonal[first + r] = K_ii - |panel row r|^2 (i = first + r) for r < count; the panel has stride m. */
+export function writeVarianceRows(panel: MatrixView, k: MatrixView, diagonal: Float64Array, first: number, count: number, m: number): void {
+  for (let r = 0; r < count; r++) {
+    let squaredNorm = 0;
+    for (let j = 0; j < m; j++) {
+      const value = panel.data[r * m + j]!;
+      squaredNorm += value * value;
     }
+    const i = first + r;
+    diagonal[i] = k.data[k.offset + i * k.stride + i]! - squaredNorm;
   }
 }
 
@@ -93,6 +108,24 @@ export function epColumnsBelowBlock(
 ): void {
   for (let r = rowStart; r < rowEnd; r++) columns.data.fill(0, columns.offset + r * columns.stride, columns.offset + r * columns.stride + blockWidth);
   addProductNT(columns, sigmaBelow, gt, rowStart, rowEnd, 0, blockWidth, blockWidth, 1, false);
+  applyBlockCoefficientsRows(columns, scaledColumns, mu, muOffset, meanCoefficients, rankOneCoefficients, rowStart, rowEnd, blockWidth);
+}
+
+/**
+ * Writes U diag(c) into `scaledColumns` and adds U a to mu[muOffset + r] for rows
+ * [rowStart, rowEnd) of U in `columns`: the part of `epColumnsBelowBlock` after the product.
+ */
+export function applyBlockCoefficientsRows(
+  columns: MatrixView,
+  scaledColumns: MatrixView,
+  mu: Float64Array,
+  muOffset: number,
+  meanCoefficients: Float64Array,
+  rankOneCoefficients: Float64Array,
+  rowStart: number,
+  rowEnd: number,
+  blockWidth: number,
+): void {
   for (let r = rowStart; r < rowEnd; r++) {
     const row = columns.offset + r * columns.stride;
     const scaledRow = scaledColumns.offset + r * scaledColumns.stride;

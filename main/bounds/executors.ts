@@ -1,12 +1,15 @@
 /**
- * The two executors of linear-algebra tasks: inline on the calling thread, and a pool of
- * worker_threads over SharedArrayBuffer memory. Under tsx the two workers of a pool took 0.5 s to
+ * The executors of linear-algebra tasks. The JavaScript kernels run inline on the calling thread
+ * or on a pool of worker_threads over SharedArrayBuffer memory. The native addon's kernels run
+ * through the executor of `nativeExecutor.ts`. Under tsx the two workers of a pool took 0.5 s to
  * start (bench/bounds/run.ts, m = 1,000), so small problems run inline.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Executor, LinalgTask } from './linalg.js';
 import { linalgOps } from './linalgOps.js';
+import { createNativeExecutor } from './nativeExecutor.js';
+import { type LinalgChoice, readLinalgChoice, selectLinalg } from './nativeLinalg.js';
 import { LabError } from '../util/errors.js';
 import { createLogger } from '../util/log.js';
 
@@ -15,7 +18,9 @@ const log = createLogger('bounds');
 /** Runs every task on the calling thread, one after another. */
 export function createInlineExecutor(): Executor {
   return {
+    backend: 'js',
     parallelism: 1,
+    threads: 1,
     async run(tasks) {
       for (const task of tasks) runTask(task);
     },
@@ -54,6 +59,7 @@ interface WorkerReply {
 
 /** A fixed set of worker threads that run `linalgOps` tasks on shared memory. */
 export class WorkerPool implements Executor {
+  readonly backend = 'js';
   readonly parallelism: number;
   private readonly workers: Worker[] = [];
   private readonly idle: Worker[] = [];
@@ -106,6 +112,10 @@ export class WorkerPool implements Executor {
     await Promise.all(this.workers.map((worker) => worker.terminate()));
   }
 
+  get threads(): number {
+    return this.parallelism;
+  }
+
   private dispatch(): void {
     while (this.idle.length > 0 && this.queue.length > 0) {
       const worker = this.idle.pop()!;
@@ -140,17 +150,27 @@ export class WorkerPool implements Executor {
  */
 export const poolThreshold = 400;
 
-/** Returns the number of threads `createExecutor(m, workers)` runs: 1 below `poolThreshold`, else `workers` (default: the available cores). */
+/**
+ * Returns the number of threads `createExecutor(m, workers, 'js')` runs: 1 below `poolThreshold`,
+ * else `workers` (default: the available cores).
+ */
 export function plannedParallelism(m: number, workers?: number): number {
   const count = workers ?? availableParallelism();
   return m < poolThreshold ? 1 : count;
 }
 
 /**
- * Creates the executor for an m x m problem: inline below `poolThreshold` or with one worker, else a pool
- * of `workers` threads (default: the available cores). The caller closes it with `closeExecutor`.
+ * Creates the executor for an m x m problem. `linalg` (default: FRAGILITY_LAB_LINALG, else auto)
+ * picks the kernels: the native executor with `workers` threads (default: the available cores)
+ * when the addon loads, else the JavaScript kernels, inline below `poolThreshold` or with one
+ * worker, or on a pool of `workers` threads. The caller closes it with `closeExecutor`.
  */
-export function createExecutor(m: number, workers?: number): Executor {
+export function createExecutor(m: number, workers?: number, linalg: LinalgChoice = readLinalgChoice()): Executor {
+  if (workers !== undefined && (!Number.isInteger(workers) || workers < 1)) {
+    throw new LabError('invalid-input', `workers is ${workers}; it must be a positive integer`, { field: 'workers' });
+  }
+  const selection = selectLinalg(linalg);
+  if (selection.backend === 'native') return createNativeExecutor(selection.addon, workers ?? availableParallelism());
   const count = plannedParallelism(m, workers);
   return count <= 1 ? createInlineExecutor() : new WorkerPool(count);
 }

@@ -1,7 +1,8 @@
 /**
  * Executors and drivers that split the bound's O(m^3) work. An `Executor` runs a list of
- * independent tasks (named operations of `linalgOps.ts` on row ranges) either inline or on a pool
- * of worker threads that share the matrices through SharedArrayBuffers. Drivers such as the blocked Cholesky
+ * independent tasks (named operations of `linalgOps.ts` on row ranges) inline, on a pool of
+ * worker threads that share the matrices through SharedArrayBuffers, or with the native kernels
+ * of `native/linalg` (see `nativeExecutor.ts`). Drivers such as the blocked Cholesky
  * factorisation below alternate between short serial steps on the calling thread and parallel
  * row-range steps.
  */
@@ -14,13 +15,24 @@ export type LinalgOpName = keyof typeof linalgOps;
 /** One call of a named operation; `args` are posted to a worker by structured cloning. */
 export type LinalgTask = { [Name in LinalgOpName]: { op: Name; args: Readonly<Parameters<(typeof linalgOps)[Name]>> } }[LinalgOpName];
 
+/** The kernels that run the tasks: the JavaScript ones of `dense.ts`, or the native addon's. */
+export type LinalgBackend = 'js' | 'native';
+
 export interface Executor {
+  readonly backend: LinalgBackend;
   /** Number of tasks that run at the same time; drivers split work into this many row ranges. */
   readonly parallelism: number;
+  /** Threads doing the work: 1 inline, the workers of a pool, or the native kernels' threads. */
+  readonly threads: number;
   /** Runs independent tasks; resolves when all have finished, rejects on the first failure. */
   run(tasks: readonly LinalgTask[]): Promise<void>;
   /** A zero-filled float64 array that the tasks can read and write (shared memory for a pool). */
   allocate(length: number): Float64Array;
+  /**
+   * Factors the n x n matrix in the lower triangle of `a` as L L^T in place, with the contract of
+   * `choleskyInPlace`. Present where the executor has its own factorisation (the native kernels).
+   */
+  factorCholesky?(a: Float64Array, n: number): Promise<number>;
 }
 
 /**
@@ -52,10 +64,13 @@ export function partitionRows(count: number, parts: number, triangular: boolean)
  * L L^T in place, by the right-looking blocked algorithm. For each block of `solveBlock` columns it
  * factors the diagonal block on this thread, solves the panel below it by row ranges, then
  * updates the trailing lower triangle by row ranges. Of the n^3 / 3 flops, nearly all are in the
- * trailing updates.
+ * trailing updates. An executor with its own `factorCholesky` (the native one) factors instead,
+ * in one call that cannot be cancelled part-way.
  * The strict upper triangle is not read. Returns -1, or the index of the first non-positive pivot.
  */
 export async function choleskyInPlace(a: Float64Array, n: number, executor: Executor, signal?: AbortSignal): Promise<number> {
+  throwIfCancelled(signal);
+  if (executor.factorCholesky !== undefined) return executor.factorCholesky(a, n);
   const view = matrixView(a, n);
   const packedData = executor.allocate(Math.max(0, n - solveBlock) * solveBlock);
   for (let k0 = 0; k0 < n; k0 += solveBlock) {

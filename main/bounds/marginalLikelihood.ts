@@ -13,9 +13,10 @@
 import { closeExecutor, createExecutor, plannedParallelism } from './executors.js';
 import { type EpSchedule, defaultEpOptions, runExpectationPropagation } from './ep.js';
 import { computeFcKernel, type FcKernelSpec, validateFcKernelSpec } from './fcKernel.js';
-import { throwIfCancelled } from './linalg.js';
+import { type LinalgBackend, throwIfCancelled } from './linalg.js';
 import { availableMemory, checkBoundMemory, formatBytes, type MemoryPlan } from './memory.js';
 import { computeMonteCarloKernel, defaultBatchCount, defaultDrawCount, type MonteCarloKernelSpec } from './monteCarloKernel.js';
+import { type LinalgChoice, readLinalgChoice } from './nativeLinalg.js';
 import type { Task } from '../measures/types.js';
 import { LabError } from '../util/errors.js';
 import { createLogger } from '../util/log.js';
@@ -59,8 +60,14 @@ export interface MarginalLikelihoodRequest {
   schedule?: EpSchedule | 'auto';
   /** Largest number of EP sweeps (default 100). */
   maxSweeps?: number;
-  /** Worker threads for the linear algebra (default: the available cores). */
+  /** Threads for the linear algebra (default: the available cores). */
   workers?: number;
+  /**
+   * Linear-algebra kernels: `native` (the addon of native/linalg; an error when it does not
+   * load), `js`, or `auto`: native when the addon loads, else js. Default: FRAGILITY_LAB_LINALG,
+   * else `auto`. The result does not depend on it beyond rounding.
+   */
+  linalg?: LinalgChoice;
   /** Memory the computation may use, in bytes (default: the free memory the system reports). */
   memoryLimitBytes?: number;
   signal?: AbortSignal;
@@ -76,6 +83,8 @@ export interface MarginalLikelihoodResult {
   /** EP sweeps run, the converged one included. */
   epSweeps: number;
   schedule: EpSchedule;
+  /** The kernels that ran the linear algebra. */
+  linalg: LinalgBackend;
   kernelKind: 'fc' | 'monte-carlo';
   /** The variances the kernel used (for the Monte-Carlo kernel, read from the last layer's initialisers). */
   sigmaW2: number;
@@ -117,6 +126,9 @@ function checkRequest(request: MarginalLikelihoodRequest): CheckedRequest {
   if (request.kernel.kind === 'fc') validateFcKernelSpec(request.kernel);
   else if (request.kernel.kind !== 'monte-carlo') {
     throw new LabError('invalid-input', `kernel.kind is "${(request.kernel as { kind: unknown }).kind}"; use "fc" or "monte-carlo"`, { field: 'kernel.kind' });
+  }
+  if (request.linalg !== undefined && !['js', 'native', 'auto'].includes(request.linalg)) {
+    throw new LabError('invalid-input', `linalg is "${String(request.linalg)}"; use "js", "native" or "auto"`, { field: 'linalg' });
   }
   const maxSweeps = request.maxSweeps ?? defaultEpOptions.maxSweeps;
   if (!Number.isInteger(maxSweeps) || maxSweeps < 1) {
@@ -174,10 +186,10 @@ export async function computeMarginalLikelihoodBound(request: MarginalLikelihood
   throwIfCancelled(request.signal);
   const { m, inputSize } = checkRequest(request);
   const plan = planMemory(request, m, inputSize, plannedParallelism(m, request.workers));
-  const executor = createExecutor(m, request.workers);
+  const executor = createExecutor(m, request.workers, request.linalg ?? readLinalgChoice());
   try {
     const epOptions = { ...defaultEpOptions, schedule: plan.schedule, maxSweeps: request.maxSweeps ?? defaultEpOptions.maxSweeps, signal: request.signal };
-    log.info(`marginal-likelihood bound: m = ${m}, ${request.kernel.kind} kernel, ${plan.schedule} EP, expected memory ${formatBytes(plan.bytes)}, ${executor.parallelism} thread(s)`);
+    log.info(`marginal-likelihood bound: m = ${m}, ${request.kernel.kind} kernel, ${plan.schedule} EP, expected memory ${formatBytes(plan.bytes)}, ${executor.backend} linear algebra on ${executor.threads} thread(s)`);
 
     let kernel: Float64Array;
     let sigmaW2: number;
@@ -206,7 +218,7 @@ export async function computeMarginalLikelihoodBound(request: MarginalLikelihood
     const ep = await runExpectationPropagation(kernel, request.labels, executor, epOptions);
     const bound = marginalLikelihoodBound(ep.logP, m);
     const durationMs = performance.now() - started;
-    log.info(`marginal-likelihood bound: m = ${m}, ln P(S) = ${ep.logP.toFixed(6)}, bound ${bound.toFixed(6)}, ${ep.sweeps} EP sweeps, ${Math.round(durationMs)} ms`);
+    log.info(`marginal-likelihood bound: m = ${m}, ln P(S) = ${ep.logP.toFixed(6)}, bound ${bound.toFixed(6)}, ${ep.sweeps} EP sweeps, ${executor.backend} linear algebra, ${Math.round(durationMs)} ms`);
     return {
       m,
       logP: ep.logP,
@@ -214,6 +226,7 @@ export async function computeMarginalLikelihoodBound(request: MarginalLikelihood
       delta: boundDelta,
       epSweeps: ep.sweeps,
       schedule: plan.schedule,
+      linalg: executor.backend,
       kernelKind: request.kernel.kind,
       sigmaW2,
       sigmaB2,

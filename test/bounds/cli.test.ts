@@ -6,6 +6,7 @@ import { after, test } from 'node:test';
 import { command } from '../../main/cli/commands/bound.js';
 import { encodeNpy } from '../../main/data/npy.js';
 import { LabError } from '../../main/util/errors.js';
+import { nativeSkip } from './backends.js';
 import { readEpFixture, readEpInputs, readEpLabels, withinTolerance } from './fixtures.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'bound-cli-'));
@@ -25,12 +26,17 @@ function writeArray(name: string, array: Parameters<typeof encodeNpy>[0]): strin
 const xPath = writeArray('x.npy', { dtype: 'float32', shape: [m, 14, 14, 1], data: inputs });
 const yPath = writeArray('y.npy', { dtype: 'int64', shape: [m], data: labels });
 
-/** Runs the command and returns its exit code and what it wrote to stdout. */
+/**
+ * Runs the command and returns its exit code and the text it wrote to stdout. Binary chunks pass
+ * through: they are the test runner's own reports to its parent process, which it writes to
+ * stdout whenever a test ends, including while another test runs the command.
+ */
 async function runBound(args: string[]): Promise<{ code: number; stdout: string }> {
   const chunks: string[] = [];
   const write = process.stdout.write;
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    if (typeof chunk !== 'string') return (write as (...args: unknown[]) => boolean).call(process.stdout, chunk, ...rest);
+    chunks.push(chunk);
     return true;
   }) as typeof process.stdout.write;
   try {
@@ -45,7 +51,8 @@ test('bound command prints json with fixture keys', async () => {
   const { code, stdout } = await runBound(['--x', xPath, '--y', yPath, '--kernel', 'fc', '--depth', '2', '--json']);
   assert.equal(code, 0);
   const record = JSON.parse(stdout) as Record<string, unknown>;
-  assert.deepEqual(Object.keys(record), ['m', 'log_p', 'bound', 'ep_sweeps', 'delta', 'kernel', 'depth', 'sigma_w2', 'sigma_b2', 'duration_ms']);
+  assert.deepEqual(Object.keys(record), ['m', 'log_p', 'bound', 'ep_sweeps', 'delta', 'kernel', 'depth', 'sigma_w2', 'sigma_b2', 'linalg', 'duration_ms']);
+  assert.ok(record.linalg === 'js' || record.linalg === 'native', `linalg ${String(record.linalg)}`);
   assert.equal(record.m, m);
   assert.ok(withinTolerance(record.log_p as number, expected.log_p, 1e-5), `log_p ${record.log_p}, expected ${expected.log_p}`);
   assert.ok(Math.abs((record.bound as number) - expected.bound) <= 1e-6);
@@ -56,13 +63,40 @@ test('bound command prints json with fixture keys', async () => {
   assert.equal(record.sigma_b2, 0.01);
 });
 
+test('bound command honours FRAGILITY_LAB_LINALG=js', async () => {
+  const previous = process.env.FRAGILITY_LAB_LINALG;
+  process.env.FRAGILITY_LAB_LINALG = 'js';
+  try {
+    const { code, stdout } = await runBound(['--x', xPath, '--y', yPath, '--kernel', 'fc', '--depth', '2', '--json']);
+    assert.equal(code, 0);
+    const record = JSON.parse(stdout) as { linalg: string; log_p: number };
+    assert.equal(record.linalg, 'js');
+    assert.ok(withinTolerance(record.log_p, expected.log_p, 1e-5), `log_p ${record.log_p}, expected ${expected.log_p}`);
+  } finally {
+    if (previous === undefined) delete process.env.FRAGILITY_LAB_LINALG;
+    else process.env.FRAGILITY_LAB_LINALG = previous;
+  }
+});
+
+test('bound command --linalg native', { skip: nativeSkip }, async () => {
+  const { code, stdout } = await runBound(['--x', xPath, '--y', yPath, '--kernel', 'fc', '--depth', '2', '--linalg', 'native', '--json']);
+  assert.equal(code, 0);
+  const record = JSON.parse(stdout) as { linalg: string; log_p: number };
+  assert.equal(record.linalg, 'native');
+  assert.ok(withinTolerance(record.log_p, expected.log_p, 1e-5), `log_p ${record.log_p}, expected ${expected.log_p}`);
+});
+
+test('bound command rejects unknown --linalg', async () => {
+  await assert.rejects(runBound(['--x', xPath, '--y', yPath, '--kernel', 'fc', '--depth', '2', '--linalg', 'blas']), /--linalg is "blas"; use auto, native or js/);
+});
+
 test('bound command prints text summary', async () => {
   const { code, stdout } = await runBound(['--x', xPath, '--y', yPath, '--kernel', 'fc', '--depth', '1', '--sigma-w2', '1', '--sigma-b2', '0.1']);
   const reference = readEpFixture().results.find((entry) => entry.m === m && entry.depth === 1)!;
   assert.equal(code, 0);
   assert.match(stdout, new RegExp(`ln P\\(S\\) = ${reference.log_p.toFixed(6)}`));
   assert.match(stdout, new RegExp(`bound   = ${reference.bound.toFixed(6)}`));
-  assert.match(stdout, /depth 1, sigma_w\^2 1, sigma_b\^2 0.1/);
+  assert.match(stdout, /depth 1, sigma_w\^2 1, sigma_b\^2 0.1; (js|native) linear algebra/);
 });
 
 test('bound command accepts uint8 inputs', async () => {

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { choleskyUnblocked, matrixView } from '../../main/bounds/dense.js';
 import { EpNotConvergedError, defaultEpOptions, runExpectationPropagation } from '../../main/bounds/ep.js';
-import { createInlineExecutor } from '../../main/bounds/executors.js';
+import { closeExecutor, createExecutor, createInlineExecutor } from '../../main/bounds/executors.js';
 import { computeMarginalLikelihoodBound, marginalLikelihoodBound, missingReasonForTask } from '../../main/bounds/marginalLikelihood.js';
 import { LabError } from '../../main/util/errors.js';
 import { Rng } from '../../main/util/rng.js';
+import { backendCases } from './backends.js';
 import { readEpFixture, readEpInputs, readEpLabels, readFcnBinaryCase, withinTolerance } from './fixtures.js';
 
 const fixture = readEpFixture();
@@ -13,62 +14,76 @@ const inputs = readEpInputs();
 const labels = readEpLabels();
 const inputSize = 196;
 
-for (const entry of fixture.results) {
-  const name = `ep fixture m ${entry.m} depth ${entry.depth} (${entry.sigma_w2}, ${entry.sigma_b2})`;
-  test(name, async () => {
-    const result = await computeMarginalLikelihoodBound({
-      x: inputs.subarray(0, entry.m * inputSize),
-      inputShape: [14, 14, 1],
-      labels: labels.subarray(0, entry.m),
-      kernel: { kind: 'fc', depth: entry.depth, sigmaW2: entry.sigma_w2, sigmaB2: entry.sigma_b2 },
-      schedule: 'sequential',
+for (const { linalg, skip } of backendCases) {
+  for (const entry of fixture.results) {
+    const name = `ep fixture m ${entry.m} depth ${entry.depth} (${entry.sigma_w2}, ${entry.sigma_b2}) ${linalg}`;
+    test(name, { skip }, async () => {
+      const result = await computeMarginalLikelihoodBound({
+        x: inputs.subarray(0, entry.m * inputSize),
+        inputShape: [14, 14, 1],
+        labels: labels.subarray(0, entry.m),
+        kernel: { kind: 'fc', depth: entry.depth, sigmaW2: entry.sigma_w2, sigmaB2: entry.sigma_b2 },
+        schedule: 'sequential',
+        linalg,
+      });
+      assert.equal(result.linalg, linalg);
+      assert.ok(withinTolerance(result.logP, entry.log_p, 1e-5), `ln P(S) = ${result.logP}, expected ${entry.log_p}`);
+      assert.ok(Math.abs(result.bound - entry.bound) <= 1e-6, `bound = ${result.bound}, expected ${entry.bound}`);
+      assert.equal(result.epSweeps, entry.ep_sweeps);
+      assert.equal(result.delta, fixture.delta);
     });
-    assert.ok(withinTolerance(result.logP, entry.log_p, 1e-5), `ln P(S) = ${result.logP}, expected ${entry.log_p}`);
-    assert.ok(Math.abs(result.bound - entry.bound) <= 1e-6, `bound = ${result.bound}, expected ${entry.bound}`);
-    assert.equal(result.epSweeps, entry.ep_sweeps);
-    assert.equal(result.delta, fixture.delta);
-  });
-}
+  }
 
-for (const entry of fixture.results.filter((candidate) => candidate.K !== undefined)) {
-  test(`ep on fixture kernel m ${entry.m}`, async () => {
-    const m = entry.m;
-    const kernel = Float64Array.from(entry.K!.flat());
-    const result = await runExpectationPropagation(kernel, labels.subarray(0, m), createInlineExecutor());
-    assert.ok(withinTolerance(result.logP, entry.log_p, 1e-5), `ln P(S) = ${result.logP}, expected ${entry.log_p}`);
-    assert.ok(Math.abs(marginalLikelihoodBound(result.logP, m) - entry.bound) <= 1e-6);
-    assert.equal(result.sweeps, entry.ep_sweeps);
-  });
-}
-
-// m = 128 only: at m = 512 the parallel schedule needs 52 sweeps (about 10 s on two loaded cores).
-for (const entry of fixture.results.filter((candidate) => candidate.m === 128)) {
-  test(`parallel ep matches fixture m ${entry.m} depth ${entry.depth}`, async () => {
-    const result = await computeMarginalLikelihoodBound({
-      x: inputs.subarray(0, entry.m * inputSize),
-      inputShape: [14, 14, 1],
-      labels: labels.subarray(0, entry.m),
-      kernel: { kind: 'fc', depth: entry.depth, sigmaW2: entry.sigma_w2, sigmaB2: entry.sigma_b2 },
-      schedule: 'parallel',
+  for (const entry of fixture.results.filter((candidate) => candidate.K !== undefined)) {
+    test(`ep on fixture kernel m ${entry.m} ${linalg}`, { skip }, async () => {
+      const m = entry.m;
+      const kernel = Float64Array.from(entry.K!.flat());
+      const executor = createExecutor(m, 2, linalg);
+      try {
+        assert.equal(executor.backend, linalg);
+        const result = await runExpectationPropagation(kernel, labels.subarray(0, m), executor);
+        assert.ok(withinTolerance(result.logP, entry.log_p, 1e-5), `ln P(S) = ${result.logP}, expected ${entry.log_p}`);
+        assert.ok(Math.abs(marginalLikelihoodBound(result.logP, m) - entry.bound) <= 1e-6);
+        assert.equal(result.sweeps, entry.ep_sweeps);
+      } finally {
+        await closeExecutor(executor);
+      }
     });
-    assert.ok(Math.abs(result.logP - entry.log_p) <= 1e-6, `ln P(S) = ${result.logP}, expected ${entry.log_p}`);
-    assert.ok(Math.abs(result.bound - entry.bound) <= 1e-6, `bound = ${result.bound}, expected ${entry.bound}`);
+  }
+
+  // m = 128 only: at m = 512 the parallel schedule needs 52 sweeps (about 10 s on two loaded cores).
+  for (const entry of fixture.results.filter((candidate) => candidate.m === 128)) {
+    test(`parallel ep matches fixture m ${entry.m} depth ${entry.depth} ${linalg}`, { skip }, async () => {
+      const result = await computeMarginalLikelihoodBound({
+        x: inputs.subarray(0, entry.m * inputSize),
+        inputShape: [14, 14, 1],
+        labels: labels.subarray(0, entry.m),
+        kernel: { kind: 'fc', depth: entry.depth, sigmaW2: entry.sigma_w2, sigmaB2: entry.sigma_b2 },
+        schedule: 'parallel',
+        linalg,
+      });
+      assert.equal(result.linalg, linalg);
+      assert.ok(Math.abs(result.logP - entry.log_p) <= 1e-6, `ln P(S) = ${result.logP}, expected ${entry.log_p}`);
+      assert.ok(Math.abs(result.bound - entry.bound) <= 1e-6, `bound = ${result.bound}, expected ${entry.bound}`);
+    });
+  }
+
+  test(`bound of fcn_binary measures fixture ${linalg}`, { skip }, async () => {
+    const { x, labels: caseLabels, expected } = readFcnBinaryCase();
+    const result = await computeMarginalLikelihoodBound({
+      x,
+      inputShape: [14, 14, 1],
+      labels: caseLabels,
+      kernel: { kind: 'fc', depth: expected.hidden_layers, sigmaW2: expected.sigma_w2, sigmaB2: expected.sigma_b2 },
+      linalg,
+    });
+    assert.equal(result.m, 400);
+    assert.equal(result.linalg, linalg);
+    assert.ok(withinTolerance(result.logP, expected.log_p, 1e-5), `ln P(S) = ${result.logP}, expected ${expected.log_p}`);
+    assert.ok(Math.abs(result.bound - expected.bound) <= 1e-6, `bound = ${result.bound}, expected ${expected.bound}`);
+    assert.equal(result.epSweeps, expected.ep_sweeps);
   });
 }
-
-test('bound of fcn_binary measures fixture', async () => {
-  const { x, labels: caseLabels, expected } = readFcnBinaryCase();
-  const result = await computeMarginalLikelihoodBound({
-    x,
-    inputShape: [14, 14, 1],
-    labels: caseLabels,
-    kernel: { kind: 'fc', depth: expected.hidden_layers, sigmaW2: expected.sigma_w2, sigmaB2: expected.sigma_b2 },
-  });
-  assert.equal(result.m, 400);
-  assert.ok(withinTolerance(result.logP, expected.log_p, 1e-5), `ln P(S) = ${result.logP}, expected ${expected.log_p}`);
-  assert.ok(Math.abs(result.bound - expected.bound) <= 1e-6, `bound = ${result.bound}, expected ${expected.bound}`);
-  assert.equal(result.epSweeps, expected.ep_sweeps);
-});
 
 test('ep with diagonal kernel gives -m ln 2', async () => {
   const m = 37;

@@ -1,28 +1,36 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createInlineExecutor, WorkerPool } from '../../main/bounds/executors.js';
+import { closeExecutor, createExecutor, createInlineExecutor, WorkerPool } from '../../main/bounds/executors.js';
 import { computeFcKernel, validateFcKernelSpec } from '../../main/bounds/fcKernel.js';
 import { LabError } from '../../main/util/errors.js';
+import { backendCases } from './backends.js';
 import { readKernelCases, readKernelInputs, withinTolerance } from './fixtures.js';
 
 const inputs = readKernelInputs();
 
-for (const kernelCase of readKernelCases()) {
-  const name = `fc kernel ${kernelCase.inputs} depth ${kernelCase.depth} (${kernelCase.sigma_w2}, ${kernelCase.sigma_b2})`;
-  test(name, async () => {
-    const rows = inputs[kernelCase.inputs];
-    const m = rows.length;
-    const d = rows[0]!.length;
-    const spec = { kind: 'fc', depth: kernelCase.depth, sigmaW2: kernelCase.sigma_w2, sigmaB2: kernelCase.sigma_b2 } as const;
-    const kernel = await computeFcKernel(rows.flat(), m, d, spec, createInlineExecutor());
-    for (let i = 0; i < m; i++) {
-      for (let j = 0; j < m; j++) {
-        const expected = kernelCase.K[i]![j]!;
-        const actual = kernel[i * m + j]!;
-        assert.ok(withinTolerance(actual, expected, 1e-10), `K[${i}][${j}] = ${actual}, expected ${expected}`);
+for (const { linalg, skip } of backendCases) {
+  for (const kernelCase of readKernelCases()) {
+    const name = `fc kernel ${kernelCase.inputs} depth ${kernelCase.depth} (${kernelCase.sigma_w2}, ${kernelCase.sigma_b2}) ${linalg}`;
+    test(name, { skip }, async () => {
+      const rows = inputs[kernelCase.inputs];
+      const m = rows.length;
+      const d = rows[0]!.length;
+      const spec = { kind: 'fc', depth: kernelCase.depth, sigmaW2: kernelCase.sigma_w2, sigmaB2: kernelCase.sigma_b2 } as const;
+      const executor = createExecutor(m, 2, linalg);
+      try {
+        const kernel = await computeFcKernel(rows.flat(), m, d, spec, executor);
+        for (let i = 0; i < m; i++) {
+          for (let j = 0; j < m; j++) {
+            const expected = kernelCase.K[i]![j]!;
+            const actual = kernel[i * m + j]!;
+            assert.ok(withinTolerance(actual, expected, 1e-10), `K[${i}][${j}] = ${actual}, expected ${expected}`);
+          }
+        }
+      } finally {
+        await closeExecutor(executor);
       }
-    }
-  });
+    });
+  }
 }
 
 test('fc kernel pool matches inline', async () => {

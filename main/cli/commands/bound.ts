@@ -29,10 +29,13 @@ Options:
   --sigma-b2 V          bias variance (default 0.01: biases N(0, 0.1^2))
   --schedule S          EP schedule: auto (default; sequential unless only parallel fits in
                         memory), sequential or parallel
-  --workers N           worker threads for the linear algebra (default: the available cores)
+  --workers N           threads for the linear algebra (default: the available cores)
+  --linalg K            linear-algebra kernels: auto (default: native when the addon of
+                        native/linalg is built, else js), native or js; overrides the
+                        FRAGILITY_LAB_LINALG environment variable
   --memory-limit-mb M   memory the computation may use, in MB (default: the free memory)
   --json                print one JSON object: m, log_p, bound, ep_sweeps, delta, kernel, depth,
-                        sigma_w2, sigma_b2, duration_ms`;
+                        sigma_w2, sigma_b2, linalg (js or native), duration_ms`;
 
 const options = {
   x: { type: 'string' },
@@ -43,6 +46,7 @@ const options = {
   'sigma-b2': { type: 'string' },
   schedule: { type: 'string' },
   workers: { type: 'string' },
+  linalg: { type: 'string' },
   'memory-limit-mb': { type: 'string' },
   json: { type: 'boolean' },
 } as const;
@@ -78,6 +82,11 @@ function readLabels(path: string, m: number): Uint8Array {
   return labels;
 }
 
+function parseLinalg(value: string | undefined): 'auto' | 'native' | 'js' | undefined {
+  if (value === undefined || value === 'auto' || value === 'native' || value === 'js') return value;
+  throw new LabError('invalid-input', `--linalg is "${value}"; use auto, native or js\n\n${usage}`, { field: '--linalg' });
+}
+
 function parseSchedule(value: string | undefined): 'auto' | 'sequential' | 'parallel' {
   if (value === undefined || value === 'auto' || value === 'sequential' || value === 'parallel') return value ?? 'auto';
   throw new LabError('invalid-input', `--schedule is "${value}"; use auto, sequential or parallel\n\n${usage}`, { field: '--schedule' });
@@ -100,6 +109,7 @@ export const command: CliCommand = {
     if (sigmaW2 === 0) throw new LabError('invalid-input', '--sigma-w2 is 0; the weight variance must be positive', { field: '--sigma-w2' });
     const sigmaB2 = numberOption(values['sigma-b2'], '--sigma-b2', { min: 0 }) ?? 0.01;
     const schedule = parseSchedule(values.schedule);
+    const linalg = parseLinalg(values.linalg);
     const workers = numberOption(values.workers, '--workers', { min: 1, integer: true });
     const memoryLimitMb = numberOption(values['memory-limit-mb'], '--memory-limit-mb', { min: 1 });
 
@@ -112,6 +122,7 @@ export const command: CliCommand = {
       kernel: { kind: 'fc', depth, sigmaW2, sigmaB2 },
       schedule,
       ...(workers === undefined ? {} : { workers }),
+      ...(linalg === undefined ? {} : { linalg }),
       ...(memoryLimitMb === undefined ? {} : { memoryLimitBytes: memoryLimitMb * 1e6 }),
     });
 
@@ -126,6 +137,7 @@ export const command: CliCommand = {
         depth,
         sigma_w2: sigmaW2,
         sigma_b2: sigmaB2,
+        linalg: result.linalg,
         duration_ms: Math.round(result.durationMs),
       };
       process.stdout.write(`${JSON.stringify(record)}\n`);
@@ -135,7 +147,7 @@ export const command: CliCommand = {
       [
         `ln P(S) = ${result.logP.toFixed(6)}  (expectation propagation, ${result.schedule} schedule, ${result.epSweeps} sweeps)`,
         `bound   = ${result.bound.toFixed(6)}  (expected 0-1 error, delta = 2^-10, m = ${result.m})`,
-        `kernel  = fully connected ReLU, depth ${depth}, sigma_w^2 ${sigmaW2}, sigma_b^2 ${sigmaB2}; ${Math.round(result.durationMs)} ms`,
+        `kernel  = fully connected ReLU, depth ${depth}, sigma_w^2 ${sigmaW2}, sigma_b^2 ${sigmaB2}; ${result.linalg} linear algebra; ${Math.round(result.durationMs)} ms`,
         '',
       ].join('\n'),
     );
