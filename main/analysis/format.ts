@@ -54,7 +54,7 @@ function scoreName(score: 'ecms' | 'cms'): string {
 
 function formatText(analysis: StudyAnalysis, score: 'ecms' | 'cms', digits: number): string {
   const { target, baseline, perturbations, measures, intervals } = analysis;
-  const header = ['', `${baseline} (alpha)`, ...perturbations.map((name) => `${name} (${analysis.kinds[name]})`), `worst |${scoreName(score)}|`, 'fragile'];
+  const header = ['', `${baseline} (alpha)`, ...perturbations.map((name) => `${name} (${analysis.kinds[name]})`), 'worst |eCMS|', 'fragile'];
   const targetRow = [
     `alpha of ${target}`,
     withInterval(analysis.alpha[target]![baseline]!, intervals.alpha[target]![baseline]!, digits),
@@ -70,6 +70,7 @@ function formatText(analysis: StudyAnalysis, score: 'ecms' | 'cms', digits: numb
       const flip = analysis.trend_flip[measure]![name] === true ? ', trend flip' : '';
       return `${value} ${analysis.verdict[measure]![name]}${flip}`;
     }),
+    // The summary columns are per measure and come from eCMS in both tables, as the verdicts do.
     fixed(analysis.summary[measure]!.worst_abs_ecms, digits),
     String(analysis.summary[measure]!.fragile_count),
   ]);

@@ -54,6 +54,8 @@ describe('fragility table text', () => {
     const cmsText = formatFragilityTable(studyA, 'text', { score: 'cms' });
     assert.match(cmsText, /^CMS per perturbation/);
     assert.match(cmsText, /-0\.252 \[/, 'CMS of path_norm for lr_x10');
+    assert.match(cmsText, /worst \|eCMS\|/, 'the summary column is eCMS in both tables');
+    assert.doesNotMatch(cmsText, /worst \|CMS\|/);
   });
 });
 
