@@ -368,6 +368,8 @@ export class Store {
   /**
    * Claims the next run of the study that still needs training, atomically, so that two runners on
    * one database never train the same run. Returns undefined when nothing is left to claim.
+   * The largest training sets go first: they take longest, and starting them early keeps the
+   * last minutes of a study from running on one worker while the others wait.
    */
   claimNextRun(studyId: string, claimant: string, skip: ReadonlySet<string> = new Set()): StudyRunRecord | undefined {
     return this.write(`claiming a run of study ${studyId}`, () => {
@@ -375,7 +377,7 @@ export class Store {
         .prepare(
           `SELECT r.id FROM study_runs s JOIN runs r ON r.id = s.run_id
             WHERE s.study_id = ? AND r.status IN ('pending', 'interrupted')
-            ORDER BY s.position`,
+            ORDER BY s.train_size DESC, s.position`,
         )
         .all(studyId) as { id: string }[];
       const next = candidates.find((candidate) => !skip.has(candidate.id));

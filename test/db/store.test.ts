@@ -148,9 +148,17 @@ test('claims hand out each run once', () => {
   const first = store.claimNextRun('s', 'a');
   const second = store.claimNextRun('s', 'b');
   const third = store.claimNextRun('s', 'a');
-  assert.deepEqual([first?.id, second?.id, third?.id], ['run-0', 'run-1', 'run-2']);
+  assert.deepEqual([first?.id, second?.id, third?.id], ['run-2', 'run-1', 'run-0'], 'largest training set first');
   assert.equal(store.claimNextRun('s', 'c'), undefined);
   assert.equal(store.getRun('run-0')?.attempts, 1);
+});
+
+test('claims keep plan order within a size', () => {
+  const store = freshStore();
+  const runs = [100, 1000, 100, 1000].map((trainSize, index) => ({ ...plannedRuns(1)[0]!, runId: `run-${index}`, trainSize, seed: index }));
+  store.saveStudy({ id: 's', name: 's', specJson: '{}', specHash: 'h' }, runs);
+  const claimed = [0, 1, 2, 3].map(() => store.claimNextRun('s', 'a')?.id);
+  assert.deepEqual(claimed, ['run-1', 'run-3', 'run-0', 'run-2']);
 });
 
 test('saving a result needs the claim', () => {
@@ -188,19 +196,19 @@ test('abandoned claims are released as interrupted', () => {
     store.releaseAbandonedClaims((claimant) => claimant === 'alive'),
     1,
   );
-  assert.equal(store.getRun('run-0')?.status, 'interrupted');
-  assert.equal(store.getRun('run-1')?.status, 'running');
-  assert.equal(store.claimNextRun('s', 'next')?.id, 'run-0');
+  assert.equal(store.getRun('run-1')?.status, 'interrupted');
+  assert.equal(store.getRun('run-0')?.status, 'running');
+  assert.equal(store.claimNextRun('s', 'next')?.id, 'run-1');
 });
 
 test('re-saving a study keeps stored runs', () => {
   const store = freshStore();
   store.saveStudy({ id: 's', name: 's', specJson: '{}', specHash: 'h' }, plannedRuns(2));
   store.claimNextRun('s', 'owner');
-  store.saveRunResult('run-0', 'owner', result());
+  store.saveRunResult('run-1', 'owner', result());
   const again = store.saveStudy({ id: 's', name: 's', specJson: '{"more":1}', specHash: 'h2' }, plannedRuns(3));
   assert.deepEqual(again, { created: false, newRuns: 1 });
-  assert.equal(store.getRun('run-0')?.status, 'fit');
+  assert.equal(store.getRun('run-1')?.status, 'fit');
   assert.equal(store.studyRuns('s').length, 3);
 });
 

@@ -39,7 +39,7 @@ function result(weightBytes: number): RunResult {
   };
 }
 
-const plan = [0, 1].map((index) => ({ runId: `run-${index}`, settingsJson: '{}', condition: 'baseline', kind: 'baseline' as const, trainSize: 10 + index, seed: 0 }));
+const plan = [0, 1].map((index) => ({ runId: `run-${index}`, settingsJson: '{}', condition: 'baseline', kind: 'baseline' as const, trainSize: 10, seed: index }));
 
 test('full disk fails the write and keeps earlier runs', { skip: !isRoot && 'mounting a small tmpfs needs root' }, () => {
   const mountPoint = join(tempDir(), 'small-disk');
