@@ -20,7 +20,8 @@ const spec = validateStudySpec(
     model: { kind: 'fcn', hiddenWidths: [8] },
     training: { optimizer: 'sgd', learningRate: 0.1, batchSize: 16, maxEpochs: 4 },
     trainSizes: [32, 64],
-    seeds: [0, 1, 2],
+    // 20 runs: at about 4 kills per run, the study lasts well past the 50 kills required.
+    seeds: [0, 1, 2, 3, 4],
     perturbations: [{ name: 'noise', kind: 'data', changes: { data: { labelNoise: 0.2 } } }],
     measures: { ids: ['param_norm', 'inverse_margin', 'path_norm'] },
   }),
@@ -95,6 +96,8 @@ test('studies survive 50 random kills', { timeout: 15 * 60_000 }, async () => {
       assert.equal(current.epochRows, current.run.epochs, `run ${runId} has a partial curve`);
     }
     previous = state.runs;
+    const allFinished = [...state.runs.values()].every((current) => finished.has(current.run.status));
+    assert.ok(!allFinished || kills >= requiredKills, `the study finished after only ${kills} kills; give it more runs`);
   }
 
   assert.ok(kills >= requiredKills, `only ${kills} kills`);
