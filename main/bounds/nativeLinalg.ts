@@ -43,7 +43,28 @@ export interface LinalgAddon {
   solveRowsLowerTransposed(x: MatrixView, l: MatrixView, rowStart: number, rowEnd: number, n: number, threads: number): Promise<void>;
   /** L L^T of the lower triangle of `a`, in place; resolves to -1 or the first non-positive pivot. */
   choleskyLower(a: MatrixView, n: number, threads: number): Promise<number>;
-  /** The instruction set the product kernel runs with on this CPU, e.g. "x86-64-v3 (AVX2, FMA)". */
+  /**
+   * C_t = op(A_t) op(B_t) in float32, synchronously, for the tfjs `wasm` matMul kernels
+   * (main/tf/nativeMatMul.ts). The operands are row-major matrices at byte offsets (multiples of
+   * 4) into `memory`: batches of m x k (k x m with transposeA), k x n (n x k with transposeB) and
+   * m x n. A batch of 1 is broadcast. C must not overlap A or B. Raises a TypeError or RangeError
+   * naming the invalid argument. Absent from addons built before it was added.
+   */
+  sgemm?(
+    memory: ArrayBuffer | ArrayBufferView,
+    aOffset: number,
+    bOffset: number,
+    cOffset: number,
+    aBatch: number,
+    bBatch: number,
+    m: number,
+    n: number,
+    k: number,
+    transposeA: boolean,
+    transposeB: boolean,
+    threads: number,
+  ): void;
+  /** The instruction set the product kernels run with on this CPU, e.g. "x86-64-v3 (AVX2, FMA)". */
   instructionSet: string;
 }
 

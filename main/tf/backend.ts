@@ -12,7 +12,8 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { LabError } from '../util/errors.js';
 import { createLogger } from '../util/log.js';
-import { registerWasmKernelFixes } from './wasmKernels.js';
+import { describeMatMul, selectMatMul } from './nativeMatMul.js';
+import { registerWasmKernelFixes, setMatMulSelection } from './wasmKernels.js';
 
 export const backendNames = ['tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof backendNames)[number];
@@ -21,7 +22,11 @@ export type BackendRequest = BackendName | 'auto';
 export interface BackendInfo {
   /** The TensorFlow.js backend in use. */
   name: BackendName;
-  /** What computes: `GPU (CUDA)`, `CPU (native TensorFlow)`, `CPU (WebAssembly, SIMD)` or `CPU (JavaScript)`. */
+  /**
+   * The device that computes: `GPU (CUDA)`, `CPU (native TensorFlow)`, `CPU (JavaScript)` or, on
+   * `wasm`, `CPU (WebAssembly, SIMD; matrix products: ...)` with the products in use, for example
+   * `native sgemm, x86-64-v3 (AVX2, FMA), 2 threads` or `wasm (XNNPACK)`.
+   */
   device: string;
   /** Library versions that change numerical results. */
   versions: Record<string, string>;
@@ -136,14 +141,16 @@ export async function initBackend(requested?: BackendRequest): Promise<BackendIn
   if (request === 'auto' || request === 'wasm') {
     if (await trySetBackend('wasm')) {
       registerWasmKernelFixes();
+      const matMul = selectMatMul();
+      setMatMulSelection(matMul);
       const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
       current = {
         name: 'wasm',
-        device: `CPU (WebAssembly${simd ? ', SIMD' : ''})`,
+        device: `CPU (WebAssembly${simd ? ', SIMD' : ''}; matrix products: ${describeMatMul(matMul)})`,
         versions: { ...baseVersions(), '@tensorflow/tfjs-backend-wasm': tf.version.tfjs },
         fallbackReasons,
       };
-      log.info(`using backend wasm${fallbackReasons.length > 0 ? ` (${fallbackReasons.join('; ')})` : ''}`);
+      log.info(`using backend wasm on ${current.device}${fallbackReasons.length > 0 ? ` (${fallbackReasons.join('; ')})` : ''}`);
       return current;
     }
     fallbackReasons.push('the wasm backend failed to initialise');

@@ -12,15 +12,40 @@
  *   `MaxPoolGrad` and `AvgPoolGrad` give wrong gradients; wasmConvKernels.ts and
  *   wasmPoolKernels.ts replace them.
  *
- * The matMul overrides call the original wasm kernels, so results stay those of the backend; the
- * tests in test/tf compare every override with the `cpu` backend.
+ * - When the native products are selected (main/tf/nativeMatMul.ts, `setMatMulSelection`), both
+ *   matMul overrides compute float32 products with the addon's `sgemm`, which reads the transposed
+ *   operands directly, and add the bias and activation with the wasm kernels. Products that sgemm
+ *   does not take (small ones, other batch broadcasts) use the wasm path above.
+ *
+ * Otherwise the matMul overrides call the original wasm kernels, so results stay those of the
+ * backend; the tests in test/tf compare every override with the `cpu` backend.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { multiplyNatively, type MatMulSelection } from './nativeMatMul.js';
 import { conv2DBackpropFilter, makeConv2DBackpropInput } from './wasmConvKernels.js';
 import { avgPoolGrad, maxPoolGrad } from './wasmPoolKernels.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
 type KernelArgs = Parameters<KernelFunc>[0];
+
+let matMulSelection: MatMulSelection = { kind: 'wasm', reason: 'no selection was made' };
+
+/** Sets the products that the matMul overrides use from the next call on; initBackend sets it. */
+export function setMatMulSelection(selection: MatMulSelection): void {
+  matMulSelection = selection;
+}
+
+/** Returns the products that the matMul overrides use. */
+export function currentMatMulSelection(): MatMulSelection {
+  return matMulSelection;
+}
+
+/** Multiplies with sgemm when the native products are selected and take this product, else returns undefined. */
+function nativeProduct(args: KernelArgs, a: tf.TensorInfo, b: tf.TensorInfo, transposeA: boolean | undefined, transposeB: boolean | undefined): tf.TensorInfo | undefined {
+  if (matMulSelection.kind !== 'native') return undefined;
+  return multiplyNatively(matMulSelection, args.backend as BackendWasm, a, b, transposeA === true, transposeB === true);
+}
 
 function swapLastTwo(rank: number): number[] {
   const perm = Array.from({ length: rank }, (_, axis) => axis);
@@ -94,31 +119,52 @@ function runWasmKernel(args: KernelArgs, kernelName: string, inputs: tf.NamedTen
   return kernel.kernelFunc({ inputs, backend: args.backend, attrs: attrs as tf.NamedAttrMap }) as tf.TensorInfo;
 }
 
+/** Wraps `BatchMatMul` so that the native products compute it when selected. */
+function withNativeProduct(batchMatMul: KernelFunc): KernelFunc {
+  return (args: KernelArgs) => {
+    const { a, b } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo };
+    const attrs = args.attrs as { transposeA?: boolean; transposeB?: boolean };
+    return nativeProduct(args, a, b, attrs.transposeA, attrs.transposeB) ?? batchMatMul(args);
+  };
+}
+
 /**
  * Wraps `_FusedMatMul` so that a bias is added correctly. The wasm kernel adds the wrong bias to
  * every row after the first when the batch (the leading dimension of the rank-3 operands) is above
  * 1, and rejects a bias of rank 2 or more. Those cases run unfused: the product, then `Add` (with
- * broadcasting), then the activation's own kernel.
+ * broadcasting), then the activation's own kernel. A native product always runs unfused.
  */
 function withBiasAddedSeparately(fusedMatMul: KernelFunc): KernelFunc {
   return (args: KernelArgs) => {
-    const { a, b, bias, preluActivationWeights } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo; preluActivationWeights?: tf.TensorInfo };
+    const { a, b, bias } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo };
     const attrs = args.attrs as unknown as tf._FusedMatMulAttrs;
+    const native = nativeProduct(args, a, b, attrs.transposeA, attrs.transposeB);
+    if (native !== undefined) return addBiasAndActivate(args, native);
+
     const batchSize = Math.max(a.shape[0]!, b.shape[0]!);
     if (bias === undefined || (bias.shape.length === 1 && batchSize === 1)) return fusedMatMul(args);
-
-    const backend = args.backend as tf.KernelBackend;
-    const product = fusedMatMul({ inputs: { a, b }, backend, attrs: { ...args.attrs, activation: 'linear' } }) as tf.TensorInfo;
-    const withBias = runWasmKernel(args, 'Add', { a: product, b: bias }, {});
-    backend.disposeData(product.dataId);
-    const activation = activationKernel(attrs);
-    if (activation === undefined) return withBias;
-
-    const inputs: tf.NamedTensorInfoMap = activation.kernelName === 'Prelu' ? { x: withBias, alpha: preluActivationWeights! } : { x: withBias };
-    const activated = runWasmKernel(args, activation.kernelName, inputs, activation.attrs);
-    backend.disposeData(withBias.dataId);
-    return activated;
+    const product = fusedMatMul({ inputs: { a, b }, backend: args.backend, attrs: { ...args.attrs, activation: 'linear' } }) as tf.TensorInfo;
+    return addBiasAndActivate(args, product);
   };
+}
+
+/** Adds the fused matMul's bias (if any) to `product` and applies its activation, disposing the intermediate tensors. */
+function addBiasAndActivate(args: KernelArgs, product: tf.TensorInfo): tf.TensorInfo {
+  const { bias, preluActivationWeights } = args.inputs as { bias?: tf.TensorInfo; preluActivationWeights?: tf.TensorInfo };
+  const attrs = args.attrs as unknown as tf._FusedMatMulAttrs;
+  const backend = args.backend as tf.KernelBackend;
+  let result = product;
+  if (bias !== undefined) {
+    result = runWasmKernel(args, 'Add', { a: product, b: bias }, {});
+    backend.disposeData(product.dataId);
+  }
+  const activation = activationKernel(attrs);
+  if (activation === undefined) return result;
+
+  const inputs: tf.NamedTensorInfoMap = activation.kernelName === 'Prelu' ? { x: result, alpha: preluActivationWeights! } : { x: result };
+  const activated = runWasmKernel(args, activation.kernelName, inputs, activation.attrs);
+  backend.disposeData(result.dataId);
+  return activated;
 }
 
 /** Registers `kernelFunc` as `kernelName` on `wasm`, replacing the backend's own kernel if any. */
@@ -136,7 +182,7 @@ let registered = false;
 export function registerWasmKernelFixes(): void {
   if (registered) return;
   const batchMatMul = withExplicitTranspose('BatchMatMul');
-  if (batchMatMul !== undefined) replaceWasmKernel('BatchMatMul', batchMatMul);
+  if (batchMatMul !== undefined) replaceWasmKernel('BatchMatMul', withNativeProduct(batchMatMul));
   const fusedMatMul = withExplicitTranspose('_FusedMatMul');
   if (fusedMatMul !== undefined) replaceWasmKernel('_FusedMatMul', withBiasAddedSeparately(fusedMatMul));
 

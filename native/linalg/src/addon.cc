@@ -17,11 +17,23 @@
 //       -> Promise<void>
 //   solveRowsLowerTransposed(x, l, rowStart, rowEnd, n, threads) -> Promise<void>
 //   choleskyLower(a, n, threads) -> Promise<number>   (-1, or the first non-positive pivot)
-//   instructionSet: string                             (the product kernel's instruction set)
+//   instructionSet: string                             (the product kernels' instruction set)
+//
+// sgemm is the exception: it runs on the calling thread (plus threads - 1 threads of its own)
+// and returns once C is written, because TensorFlow.js kernels are synchronous. Its operands are
+// float32 matrices at byte offsets into one memory, the linear memory of the tfjs wasm backend:
+//
+//   sgemm(memory, aOffset, bOffset, cOffset, aBatch, bBatch, m, n, k, transposeA, transposeB,
+//         threads) -> undefined
+//
+// `memory` is an ArrayBuffer, a typed array or a DataView, and offsets count bytes from its start.
+// The offsets must be multiples of 4, every matrix must lie inside `memory`, and C must not overlap
+// A or B; the shapes and the broadcasting of a batch of 1 are those of linalg::sgemm in kernels.h.
 #include <node_api.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <exception>
 #include <functional>
 #include <new>
@@ -295,6 +307,139 @@ napi_value choleskyLower(napi_env env, napi_callback_info info) {
   });
 }
 
+// The bytes of an ArrayBuffer, or of the range a typed array or DataView covers.
+struct ByteRange {
+  char* data;
+  size_t length;
+};
+
+ByteRange readMemory(napi_env env, napi_value value, const char* name) {
+  bool isArrayBuffer = false;
+  check(napi_is_arraybuffer(env, value, &isArrayBuffer));
+  if (isArrayBuffer) {
+    void* data = nullptr;
+    size_t length = 0;
+    check(napi_get_arraybuffer_info(env, value, &data, &length));
+    return {static_cast<char*>(data), length};
+  }
+  bool isTypedArray = false;
+  check(napi_is_typedarray(env, value, &isTypedArray));
+  if (isTypedArray) {
+    napi_typedarray_type type;
+    size_t elements = 0;
+    void* data = nullptr;
+    check(napi_get_typedarray_info(env, value, &type, &elements, &data, nullptr, nullptr));
+    size_t elementSize = 1;
+    switch (type) {
+      case napi_int16_array:
+      case napi_uint16_array:
+        elementSize = 2;
+        break;
+      case napi_int32_array:
+      case napi_uint32_array:
+      case napi_float32_array:
+        elementSize = 4;
+        break;
+      case napi_float64_array:
+      case napi_bigint64_array:
+      case napi_biguint64_array:
+        elementSize = 8;
+        break;
+      default:
+        break;
+    }
+    return {static_cast<char*>(data), elements * elementSize};
+  }
+  bool isDataView = false;
+  check(napi_is_dataview(env, value, &isDataView));
+  if (isDataView) {
+    size_t length = 0;
+    void* data = nullptr;
+    check(napi_get_dataview_info(env, value, &length, &data, nullptr, nullptr));
+    return {static_cast<char*>(data), length};
+  }
+  throw ArgumentError{false, std::string(name) + " must be an ArrayBuffer, a typed array or a DataView"};
+}
+
+// Reads a byte offset that is a multiple of 4, the alignment of a float.
+Index readFloatOffset(napi_env env, napi_value value, const char* name) {
+  const Index offset = readIndex(env, value, name);
+  if (offset % 4 != 0) {
+    throw ArgumentError{true, std::string(name) + " is " + std::to_string(offset) +
+                                  "; it must be a multiple of 4 bytes, the alignment of a float32"};
+  }
+  return offset;
+}
+
+// Checks that `floats` floats from byte `offset` lie inside `memory`; returns the end in bytes.
+double checkFloatRange(const ByteRange& memory, Index offset, double floats, const char* name) {
+  const double end = static_cast<double>(offset) + 4.0 * floats;
+  if (end > static_cast<double>(memory.length)) {
+    throw ArgumentError{true, std::string(name) + " spans bytes " + std::to_string(offset) + " to " +
+                                  std::to_string(static_cast<long long>(end)) + ", past the end of the " +
+                                  std::to_string(memory.length) + "-byte memory"};
+  }
+  return end;
+}
+
+napi_value sgemm(napi_env env, napi_callback_info info) {
+  return guard(env, [&] {
+    const auto args = readArguments(env, info, 12, "sgemm");
+    const ByteRange memory = readMemory(env, args[0], "memory");
+    // Offsets are checked to be multiples of 4, so the memory's start must be 4-byte aligned too.
+    if (reinterpret_cast<std::uintptr_t>(memory.data) % alignof(float) != 0) {
+      throw ArgumentError{true, "memory starts at an address that is not a multiple of 4 bytes; pass its ArrayBuffer, or a view that starts at a multiple of 4 bytes"};
+    }
+    const Index aOffset = readFloatOffset(env, args[1], "aOffset");
+    const Index bOffset = readFloatOffset(env, args[2], "bOffset");
+    const Index cOffset = readFloatOffset(env, args[3], "cOffset");
+    const Index aBatch = readIndex(env, args[4], "aBatch");
+    const Index bBatch = readIndex(env, args[5], "bBatch");
+    const Index m = readIndex(env, args[6], "m");
+    const Index n = readIndex(env, args[7], "n");
+    const Index k = readIndex(env, args[8], "k");
+    const bool transposeA = readBoolean(env, args[9], "transposeA");
+    const bool transposeB = readBoolean(env, args[10], "transposeB");
+    const int threads = readThreads(env, args[11]);
+    if (aBatch < 1 || bBatch < 1) {
+      throw ArgumentError{true, "aBatch is " + std::to_string(aBatch) + " and bBatch is " + std::to_string(bBatch) +
+                                    "; both must be at least 1"};
+    }
+    if (aBatch != bBatch && aBatch != 1 && bBatch != 1) {
+      throw ArgumentError{true, "aBatch is " + std::to_string(aBatch) + " and bBatch is " + std::to_string(bBatch) +
+                                    "; they must be equal, or one of them 1 (broadcast)"};
+    }
+    const Index batch = std::max(aBatch, bBatch);
+    // In double arithmetic: exact below 2^53, and any larger value is out of range anyway.
+    const double aFloats = static_cast<double>(aBatch) * static_cast<double>(m) * static_cast<double>(k);
+    const double bFloats = static_cast<double>(bBatch) * static_cast<double>(k) * static_cast<double>(n);
+    const double cFloats = static_cast<double>(batch) * static_cast<double>(m) * static_cast<double>(n);
+    const double aEnd = checkFloatRange(memory, aOffset, aFloats, "a");
+    const double bEnd = checkFloatRange(memory, bOffset, bFloats, "b");
+    const double cEnd = checkFloatRange(memory, cOffset, cFloats, "c");
+    const auto overlapsC = [&](Index offset, double floats, double end) {
+      return floats > 0 && cFloats > 0 && static_cast<double>(offset) < cEnd && static_cast<double>(cOffset) < end;
+    };
+    if (overlapsC(aOffset, aFloats, aEnd)) throw ArgumentError{true, "c overlaps a; the output needs memory of its own"};
+    if (overlapsC(bOffset, bFloats, bEnd)) throw ArgumentError{true, "c overlaps b; the output needs memory of its own"};
+
+    char* base = memory.data;
+    try {
+      linalg::sgemm(reinterpret_cast<const float*>(base + aOffset), reinterpret_cast<const float*>(base + bOffset),
+                    reinterpret_cast<float*>(base + cOffset), aBatch, bBatch, m, n, k, transposeA, transposeB, threads);
+    } catch (const std::bad_alloc&) {
+      napi_throw_error(env, nullptr, "the native sgemm kernel ran out of memory for its packing buffers");
+      return static_cast<napi_value>(nullptr);
+    } catch (const std::exception& error) {
+      napi_throw_error(env, nullptr, (std::string("the native sgemm kernel failed: ") + error.what()).c_str());
+      return static_cast<napi_value>(nullptr);
+    }
+    napi_value undefined;
+    check(napi_get_undefined(env, &undefined));
+    return undefined;
+  });
+}
+
 void exportFunction(napi_env env, napi_value exports, const char* name, napi_callback callback) {
   napi_value function;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, nullptr, &function);
@@ -307,6 +452,7 @@ NAPI_MODULE_INIT() {
   exportFunction(env, exports, "addProductNT", addProductNT);
   exportFunction(env, exports, "solveRowsLowerTransposed", solveRowsLowerTransposed);
   exportFunction(env, exports, "choleskyLower", choleskyLower);
+  exportFunction(env, exports, "sgemm", sgemm);
   napi_value instructionSet;
   napi_create_string_utf8(env, linalg::instructionSet(), NAPI_AUTO_LENGTH, &instructionSet);
   napi_set_named_property(env, exports, "instructionSet", instructionSet);

@@ -5,17 +5,19 @@
 // (kPackRows x kPackDepth) are copied into contiguous panels. A register tile of
 // kTileRows x kTileColumns entries of C is then accumulated over the depth. The tile loop is plain
 // C++ over fixed-size arrays, which g++ -O3 unrolls and vectorises along the tile's columns.
+// The float32 product (sgemm) has its own packing and a 6 x 16 tile written with GCC vector types.
 // The triangular solve and the Cholesky factorisation are recursive, so that all but O(n^2)
 // of their flops run in that product.
 //
 // Instruction set: the build uses the compiler's baseline for the target (for x86-64, SSE2),
 // so the addon runs on any CPU of its architecture. Where GCC can dispatch at load time
-// (x86-64 Linux), the tile loop is also compiled for x86-64-v3 (AVX2, FMA), and the dynamic
+// (x86-64 Linux), the tile loops are also compiled for x86-64-v3 (AVX2, FMA), and the dynamic
 // loader picks that clone on CPUs that have it.
 #include "kernels.h"
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <exception>
 #include <system_error>
 #include <thread>
@@ -276,6 +278,204 @@ Index choleskyBase(MatrixRef a, Index n) {
   return -1;
 }
 
+// ---- Float32 product (sgemm) ----
+//
+// The same packed design as the float64 product, with a register tile of 6 x 16 floats: 12 AVX2
+// registers of 8 floats accumulate, 2 hold the packed B values and 1 the broadcast A value. The
+// baseline clone splits each 8-float vector into two SSE registers.
+
+constexpr Index kFloatTileRows = 6;
+constexpr Index kFloatTileColumns = 16;
+// One packed panel of B (kFloatPackDepth x kFloatTileColumns, 16 KB) stays in L1, the packed block
+// of A (kFloatPackRows x kFloatPackDepth, 120 KB) in L2, the packed block of B
+// (kFloatPackDepth x kFloatPackColumns, 2 MB) in L3.
+constexpr Index kFloatPackDepth = 256;
+constexpr Index kFloatPackRows = 120;
+constexpr Index kFloatPackColumns = 2048;
+
+static_assert(kFloatPackRows % kFloatTileRows == 0, "kFloatPackRows must be a multiple of kFloatTileRows");
+static_assert(kFloatPackColumns % kFloatTileColumns == 0, "kFloatPackColumns must be a multiple of kFloatTileColumns");
+
+// A float32 operand as the product reads it: element (i, p) of op(X) is
+// data[i * indexStride + p * depthStride], where i is a row of op(A) or a column of op(B).
+struct FloatOperand {
+  const float* data;
+  Index indexStride;
+  Index depthStride;
+};
+
+// Copies indices [first, first + count) x depth [p0, p0 + depth) of `source` into panels of
+// `width` indices: panel q holds, for p = 0..depth-1, the `width` values of indices
+// first + q width + r at depth p0 + p. Indices past the end are zero.
+template <Index width>
+void packFloatPanels(const FloatOperand& source, Index first, Index count, Index p0, Index depth, float* out) {
+  for (Index q = 0; q < count; q += width) {
+    float* panel = out + q * depth;
+    const Index filled = std::min(width, count - q);
+    const float* origin = source.data + (first + q) * source.indexStride + p0 * source.depthStride;
+    if (source.depthStride == 1) {
+      // Each index's values are contiguous along the depth.
+      for (Index r = 0; r < filled; ++r) {
+        const float* from = origin + r * source.indexStride;
+        for (Index p = 0; p < depth; ++p) panel[p * width + r] = from[p];
+      }
+    } else {
+      // The indices are contiguous at each depth (indexStride == 1).
+      for (Index p = 0; p < depth; ++p) {
+        const float* from = origin + p * source.depthStride;
+        for (Index r = 0; r < filled; ++r) panel[p * width + r] = from[r * source.indexStride];
+      }
+    }
+    for (Index r = filled; r < width; ++r) {
+      for (Index p = 0; p < depth; ++p) panel[p * width + r] = 0;
+    }
+  }
+}
+
+#if defined(__GNUC__)
+// Eight floats in a GCC/Clang vector. In the baseline clone GCC lowers each operation to two SSE
+// instructions. Values of this type are loaded and stored with memcpy (unaligned) and never cross
+// a function boundary, because the ABI for passing them would differ between the clones.
+typedef float Float8 __attribute__((vector_size(32)));
+#endif
+
+// Writes the product of the packed A and B blocks to the first `rows` x `columns` entries of the
+// block at `c` (row stride ldc), or adds it there when `accumulate`.
+LINALG_CLONES
+void multiplyPackedFloatBlock(const float* aPacked, const float* bPacked, Index depth, Index rows, Index columns,
+                              float* c, Index ldc, bool accumulate) {
+  for (Index jr = 0; jr < columns; jr += kFloatTileColumns) {
+    const float* __restrict bPanel = bPacked + jr * depth;
+    const Index tileColumns = std::min(kFloatTileColumns, columns - jr);
+    for (Index ir = 0; ir < rows; ir += kFloatTileRows) {
+      const Index tileRows = std::min(kFloatTileRows, rows - ir);
+      const float* __restrict aPanel = aPacked + ir * depth;
+      float tile[kFloatTileRows][kFloatTileColumns];
+
+#if defined(__GNUC__)
+      Float8 sums[kFloatTileRows][2] = {};
+      for (Index p = 0; p < depth; ++p) {
+        Float8 b0;
+        Float8 b1;
+        std::memcpy(&b0, bPanel + p * kFloatTileColumns, sizeof b0);
+        std::memcpy(&b1, bPanel + p * kFloatTileColumns + 8, sizeof b1);
+        const float* __restrict aValues = aPanel + p * kFloatTileRows;
+        for (Index r = 0; r < kFloatTileRows; ++r) {
+          const float x = aValues[r];
+          const Float8 aValue = {x, x, x, x, x, x, x, x};
+          sums[r][0] += aValue * b0;
+          sums[r][1] += aValue * b1;
+        }
+      }
+      if (tileRows == kFloatTileRows && tileColumns == kFloatTileColumns) {
+        // A full tile goes straight from the registers to C.
+        for (Index r = 0; r < kFloatTileRows; ++r) {
+          float* row = c + (ir + r) * ldc + jr;
+          if (accumulate) {
+            Float8 old0;
+            Float8 old1;
+            std::memcpy(&old0, row, sizeof old0);
+            std::memcpy(&old1, row + 8, sizeof old1);
+            sums[r][0] += old0;
+            sums[r][1] += old1;
+          }
+          std::memcpy(row, &sums[r][0], sizeof sums[r][0]);
+          std::memcpy(row + 8, &sums[r][1], sizeof sums[r][1]);
+        }
+        continue;
+      }
+      for (Index r = 0; r < kFloatTileRows; ++r) {
+        std::memcpy(tile[r], &sums[r][0], sizeof sums[r][0]);
+        std::memcpy(tile[r] + 8, &sums[r][1], sizeof sums[r][1]);
+      }
+#else
+      for (Index r = 0; r < kFloatTileRows; ++r) {
+        for (Index s = 0; s < kFloatTileColumns; ++s) tile[r][s] = 0;
+      }
+      for (Index p = 0; p < depth; ++p) {
+        const float* __restrict aValues = aPanel + p * kFloatTileRows;
+        const float* __restrict bValues = bPanel + p * kFloatTileColumns;
+        for (Index r = 0; r < kFloatTileRows; ++r) {
+          for (Index s = 0; s < kFloatTileColumns; ++s) tile[r][s] += aValues[r] * bValues[s];
+        }
+      }
+#endif
+
+      for (Index r = 0; r < tileRows; ++r) {
+        float* __restrict row = c + (ir + r) * ldc + jr;
+        if (accumulate) {
+          for (Index s = 0; s < tileColumns; ++s) row[s] += tile[r][s];
+        } else {
+          for (Index s = 0; s < tileColumns; ++s) row[s] = tile[r][s];
+        }
+      }
+    }
+  }
+}
+
+// One sgemm call, as its arguments; the operands are those of batch item 0.
+struct FloatProductJob {
+  const float* a;
+  const float* b;
+  float* c;
+  Index aBatch;
+  Index bBatch;
+  Index m;
+  Index n;
+  Index k;
+  bool transposeA;
+  bool transposeB;
+};
+
+// Computes rows [rowStart, rowEnd) x columns [columnStart, columnEnd) of C_item on the calling
+// thread, packing into `aPacked` and `bPacked`.
+void multiplyFloatRange(const FloatProductJob& job, Index item, Index rowStart, Index rowEnd, Index columnStart,
+                        Index columnEnd, std::vector<float>& aPacked, std::vector<float>& bPacked) {
+  if (rowStart >= rowEnd || columnStart >= columnEnd) return;
+  float* c = job.c + item * job.m * job.n;
+  if (job.k == 0) {
+    for (Index i = rowStart; i < rowEnd; ++i) std::fill(c + i * job.n + columnStart, c + i * job.n + columnEnd, 0.0f);
+    return;
+  }
+  const float* aData = job.a + (job.aBatch == 1 ? 0 : item) * job.m * job.k;
+  const float* bData = job.b + (job.bBatch == 1 ? 0 : item) * job.k * job.n;
+  const FloatOperand a = job.transposeA ? FloatOperand{aData, 1, job.m} : FloatOperand{aData, job.k, 1};
+  const FloatOperand b = job.transposeB ? FloatOperand{bData, job.k, 1} : FloatOperand{bData, 1, job.n};
+
+  const Index depthBlock = std::min(kFloatPackDepth, job.k);
+  const Index rowBlock =
+      std::min(kFloatPackRows, ((rowEnd - rowStart + kFloatTileRows - 1) / kFloatTileRows) * kFloatTileRows);
+  const Index columnBlock = std::min(
+      kFloatPackColumns, ((columnEnd - columnStart + kFloatTileColumns - 1) / kFloatTileColumns) * kFloatTileColumns);
+  // The buffers only grow, so that a thread's later batch items reuse them.
+  if (aPacked.size() < static_cast<size_t>(rowBlock * depthBlock)) aPacked.resize(static_cast<size_t>(rowBlock * depthBlock));
+  if (bPacked.size() < static_cast<size_t>(columnBlock * depthBlock)) bPacked.resize(static_cast<size_t>(columnBlock * depthBlock));
+
+  for (Index jc = columnStart; jc < columnEnd; jc += kFloatPackColumns) {
+    const Index columns = std::min(kFloatPackColumns, columnEnd - jc);
+    for (Index pc = 0; pc < job.k; pc += kFloatPackDepth) {
+      const Index depth = std::min(kFloatPackDepth, job.k - pc);
+      packFloatPanels<kFloatTileColumns>(b, jc, columns, pc, depth, bPacked.data());
+      for (Index ic = rowStart; ic < rowEnd; ic += kFloatPackRows) {
+        const Index rows = std::min(kFloatPackRows, rowEnd - ic);
+        packFloatPanels<kFloatTileRows>(a, ic, rows, pc, depth, aPacked.data());
+        multiplyPackedFloatBlock(aPacked.data(), bPacked.data(), depth, rows, columns, c + ic * job.n + jc, job.n,
+                                 pc > 0);
+      }
+    }
+  }
+}
+
+// Splits [0, count) into `parts` ranges whose boundaries are multiples of `unit` (except the
+// last). Returns parts + 1 boundaries.
+std::vector<Index> splitEvenly(Index count, int parts, Index unit) {
+  const Index units = (count + unit - 1) / unit;
+  std::vector<Index> bounds{0};
+  for (int part = 1; part < parts; ++part) bounds.push_back(std::min(count, (units * part / parts) * unit));
+  bounds.push_back(count);
+  return bounds;
+}
+
 }  // namespace
 
 void addProductNT(MatrixRef c, MatrixRef a, MatrixRef b, Index rowStart, Index rowEnd, Index columnStart,
@@ -312,6 +512,47 @@ std::ptrdiff_t choleskyLower(MatrixRef a, Index n, int threads) {
   addProductNT(a.sub(half, half), a.sub(half, 0), a.sub(half, 0), 0, rest, 0, rest, half, -1.0, true, threads);
   const Index failedRest = choleskyLower(a.sub(half, half), rest, threads);
   return failedRest >= 0 ? half + failedRest : -1;
+}
+
+void sgemm(const float* a, const float* b, float* c, Index aBatch, Index bBatch, Index m, Index n, Index k,
+           bool transposeA, bool transposeB, int threads) {
+  const Index batch = std::max(aBatch, bBatch);
+  if (batch <= 0 || m <= 0 || n <= 0) return;
+  const FloatProductJob job{a, b, c, aBatch, bBatch, m, n, k, transposeA, transposeB};
+  const Index rowTiles = (m + kFloatTileRows - 1) / kFloatTileRows;
+  const Index columnTiles = (n + kFloatTileColumns - 1) / kFloatTileColumns;
+  // With k == 0 the work is the zero fill, so it is costed as if k were 1.
+  const double flops = 2.0 * static_cast<double>(batch) * m * n * std::max<Index>(k, 1);
+  const int parts = plannedThreads(threads, flops, std::max({batch, rowTiles, columnTiles}));
+
+  if (parts > 1 && batch >= parts) {
+    // Each thread takes whole batch items and packs only their blocks.
+    const std::vector<Index> bounds = splitEvenly(batch, parts, 1);
+    runParallel(parts, [&](int part) {
+      std::vector<float> aPacked;
+      std::vector<float> bPacked;
+      for (Index item = bounds[part]; item < bounds[part + 1]; ++item) {
+        multiplyFloatRange(job, item, 0, m, 0, n, aPacked, bPacked);
+      }
+    });
+    return;
+  }
+  // Otherwise each item is split along its longer side (in tiles), so that every thread packs
+  // its own part of one operand and all of the other.
+  const bool byColumns = columnTiles >= rowTiles;
+  const std::vector<Index> bounds =
+      byColumns ? splitEvenly(n, parts, kFloatTileColumns) : splitEvenly(m, parts, kFloatTileRows);
+  runParallel(parts, [&](int part) {
+    std::vector<float> aPacked;
+    std::vector<float> bPacked;
+    for (Index item = 0; item < batch; ++item) {
+      if (byColumns) {
+        multiplyFloatRange(job, item, 0, m, bounds[part], bounds[part + 1], aPacked, bPacked);
+      } else {
+        multiplyFloatRange(job, item, bounds[part], bounds[part + 1], 0, n, aPacked, bPacked);
+      }
+    }
+  });
 }
 
 const char* instructionSet() {

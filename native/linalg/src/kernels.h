@@ -1,9 +1,11 @@
 // Dense float64 kernels on row-major matrices: the product C += alpha A B^T, the triangular
-// solve X <- X L^-T with many right-hand sides, and the Cholesky factorisation A = L L^T.
+// solve X <- X L^-T with many right-hand sides, and the Cholesky factorisation A = L L^T. Also
+// a float32 product C = op(A) op(B) (sgemm), for the matMul kernels of TensorFlow.js.
 //
 // Every kernel works in place on memory that the caller owns (a Float64Array or a
 // SharedArrayBuffer of the JavaScript side) and copies no matrix. The only copies are blocks of
-// at most 128 x 256 and 256 x 1024 doubles, packed into per-thread buffers.
+// at most 128 x 256 and 256 x 1024 doubles (for sgemm, 120 x 256 and 256 x 2048 floats), packed
+// into per-thread buffers.
 // Element (i, j) of a matrix argument is data[i * stride + j]. `threads` is the number of
 // threads the caller allows; a kernel uses fewer when the work is too small to share.
 #ifndef FRAGILITY_LAB_LINALG_KERNELS_H
@@ -45,7 +47,20 @@ void solveRowsLowerTransposed(MatrixRef x, MatrixRef l, std::ptrdiff_t rowStart,
 // Cost: n^3 / 3 flops.
 std::ptrdiff_t choleskyLower(MatrixRef a, std::ptrdiff_t n, int threads);
 
-// Names the instruction set the product kernel was dispatched to on this CPU.
+// Float32 matrix product for the TensorFlow.js matMul kernels, on dense row-major matrices:
+// C_t = op(A_t) op(B_t) for t < max(aBatch, bBatch), where op(A_t) is m x k and op(B_t) is k x n.
+// A_t is the m x k matrix at a + t m k, or with transposeA the k x m matrix there, read
+// transposed. B_t is the k x n matrix at b + t k n, or with transposeB the n x k matrix there.
+// A batch of 1 is broadcast: aBatch == 1 uses A_0 for every t, and likewise for B. Otherwise
+// aBatch and bBatch must be equal. C_t is the m x n matrix at c + t m n, and it is overwritten
+// (with zeros when k == 0). C must not overlap A or B, but A and B may overlap each other.
+// Cost: 2 m n k flops per output matrix. Each entry is summed in blocks of 256 along the depth,
+// and the AVX2/FMA clone rounds once per multiply-add, so results can differ from a plain float32
+// loop by rounding.
+void sgemm(const float* a, const float* b, float* c, std::ptrdiff_t aBatch, std::ptrdiff_t bBatch, std::ptrdiff_t m,
+           std::ptrdiff_t n, std::ptrdiff_t k, bool transposeA, bool transposeB, int threads);
+
+// Names the instruction set the product kernels were dispatched to on this CPU.
 const char* instructionSet();
 
 }  // namespace linalg
