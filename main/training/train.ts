@@ -100,10 +100,29 @@ export function countCorrect(logits: tf.Tensor, labels: tf.Tensor, task: TaskKin
 
 const evaluationBatchSize = 2048;
 
+/** Memory that the layer outputs of one `predict` batch may take in `evaluate`, in bytes. */
+const evaluationMemoryBytes = 256 * 2 ** 20;
+
+/**
+ * Returns the batch size `evaluate` passes to `predict`: as many examples as fit the sum of their
+ * layer outputs in `evaluationMemoryBytes`, from 32 (the layers API's default) to 2,048. An FCN
+ * gets 2,048, so that its products are large enough to run fast; a ResNet on CIFAR-10 gets less.
+ */
+export function predictBatchSize(model: tf.LayersModel): number {
+  let floatsPerExample = 0;
+  for (const layer of model.layers) {
+    const shapes = (Array.isArray(layer.outputShape[0]) ? layer.outputShape : [layer.outputShape]) as (number | null)[][];
+    for (const shape of shapes) floatsPerExample += shape.slice(1).reduce<number>((product, size) => product * (size ?? 1), 1);
+  }
+  const fitting = Math.floor(evaluationMemoryBytes / (Float32Array.BYTES_PER_ELEMENT * Math.max(1, floatsPerExample)));
+  return Math.max(32, Math.min(evaluationBatchSize, fitting));
+}
+
 /** Mean loss and accuracy of `model` in inference mode over all examples, in batches, with one sync. */
 export async function evaluate(model: tf.LayersModel, x: tf.Tensor, y: Int32Array | tf.Tensor, task: TaskKind, outputCount: number): Promise<Evaluation> {
   const count = x.shape[0]!;
   const labels = y instanceof tf.Tensor ? y : tf.tensor1d(y, 'int32');
+  const batchSize = predictBatchSize(model);
   const totals = tf.tidy(() => {
     let lossSum: tf.Tensor = tf.scalar(0);
     let correct: tf.Tensor = tf.scalar(0, 'int32');
@@ -111,7 +130,7 @@ export async function evaluate(model: tf.LayersModel, x: tf.Tensor, y: Int32Arra
       const size = Math.min(evaluationBatchSize, count - start);
       const xb = x.slice(start, size);
       const yb = labels.slice(start, size);
-      const logits = model.predict(xb) as tf.Tensor;
+      const logits = model.predict(xb, { batchSize }) as tf.Tensor;
       lossSum = lossSum.add(crossEntropy(logits, yb, task, outputCount).mul(size));
       correct = correct.add(countCorrect(logits, yb, task));
     }
