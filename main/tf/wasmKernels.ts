@@ -18,7 +18,7 @@
  *   does not take (small ones, other batch broadcasts) use the wasm path above.
  *
  * Otherwise the matMul overrides call the original wasm kernels, so results stay those of the
- * backend; the tests in test/tf compare every override with the `cpu` backend.
+ * backend. The tests in test/tf compare every override with the `cpu` backend.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';

@@ -57,3 +57,39 @@ export function assertRelativelyClose(actual: ArrayLike<number>, expected: Array
 export function liveCounts(): { tensors: number; dataBuffers: number } {
   return { tensors: tf.memory().numTensors, dataBuffers: tf.engine().backend.numDataIds() };
 }
+
+/** A fused matMul compared across backends: shapes, transpose flags and the activation. */
+export interface FusedCase {
+  name: string;
+  aShape: number[];
+  bShape: number[];
+  biasShape: number[];
+  transposeA: boolean;
+  transposeB: boolean;
+  activation: tf.fused.Activation;
+}
+
+/** Computes `fusedCase` on `backend` from values drawn by its name, with a large bias and PReLU slopes per output column. */
+export function fusedProduct(backend: ComparedBackend, fusedCase: FusedCase): Promise<Float32Array> {
+  const aValues = normalValues(sizeOf(fusedCase.aShape), fusedCase.name, 'a');
+  const bValues = normalValues(sizeOf(fusedCase.bShape), fusedCase.name, 'b');
+  // A bias far from zero and different in every column makes a misplaced bias obvious.
+  const biasValues = normalValues(sizeOf(fusedCase.biasShape), fusedCase.name, 'bias').map((value) => 10 * value);
+  const bRank = fusedCase.bShape.length;
+  const columns = fusedCase.transposeB ? fusedCase.bShape[bRank - 2]! : fusedCase.bShape[bRank - 1]!;
+  const slopeValues = normalValues(columns, fusedCase.name, 'prelu');
+  return runOn(backend, () =>
+    tf.fused
+      .matMul({
+        a: tf.tensor(aValues, fusedCase.aShape),
+        b: tf.tensor(bValues, fusedCase.bShape),
+        transposeA: fusedCase.transposeA,
+        transposeB: fusedCase.transposeB,
+        bias: tf.tensor(biasValues, fusedCase.biasShape),
+        activation: fusedCase.activation,
+        ...(fusedCase.activation === 'prelu' ? { preluActivationWeights: tf.tensor1d(slopeValues) } : {}),
+        ...(fusedCase.activation === 'leakyrelu' ? { leakyreluAlpha: 0.1 } : {}),
+      })
+      .dataSync() as Float32Array,
+  );
+}

@@ -19,7 +19,7 @@ import { describeMatMul, multiplyNatively, parseMatMulChoice, parseMatMulThreads
 import { currentMatMulSelection, setMatMulSelection } from '../../main/tf/wasmKernels.js';
 import { train } from '../../main/training/train.js';
 import { LabError } from '../../main/util/errors.js';
-import { assertRelativelyClose, initWasmWithFixes, normalValues, relativeError, runOn, sizeOf } from './backends.js';
+import { assertRelativelyClose, type FusedCase, fusedProduct, initWasmWithFixes, normalValues, relativeError, runOn, sizeOf } from './backends.js';
 
 type NativeSelection = Extract<MatMulSelection, { kind: 'native' }>;
 
@@ -160,15 +160,6 @@ test('native matMul skips narrow products', { skip: nativeSkip }, async () => {
   }
 });
 
-interface FusedCase {
-  name: string;
-  aShape: number[];
-  bShape: number[];
-  biasShape: number[];
-  transposeA: boolean;
-  transposeB: boolean;
-  activation: tf.fused.Activation;
-}
 
 const fusedCases: FusedCase[] = [];
 for (const transposeA of [false, true]) {
@@ -185,27 +176,6 @@ for (const activation of ['linear', 'relu6', 'elu', 'sigmoid', 'leakyrelu', 'pre
   fusedCases.push({ name: `1-D bias, ${activation}`, aShape: [17, 129], bShape: [129, 33], biasShape: [33], transposeA: false, transposeB: false, activation });
 }
 
-function fusedProduct(backend: 'wasm' | 'cpu', fusedCase: FusedCase): Promise<Float32Array> {
-  const aValues = normalValues(sizeOf(fusedCase.aShape), fusedCase.name, 'a');
-  const bValues = normalValues(sizeOf(fusedCase.bShape), fusedCase.name, 'b');
-  // A bias far from zero and different in every column makes a misplaced bias obvious.
-  const biasValues = normalValues(sizeOf(fusedCase.biasShape), fusedCase.name, 'bias').map((value) => 10 * value);
-  const slopeValues = normalValues(33, fusedCase.name, 'prelu');
-  return runOn(backend, () =>
-    tf.fused
-      .matMul({
-        a: tf.tensor(aValues, fusedCase.aShape),
-        b: tf.tensor(bValues, fusedCase.bShape),
-        transposeA: fusedCase.transposeA,
-        transposeB: fusedCase.transposeB,
-        bias: tf.tensor(biasValues, fusedCase.biasShape),
-        activation: fusedCase.activation,
-        ...(fusedCase.activation === 'prelu' ? { preluActivationWeights: tf.tensor1d(slopeValues) } : {}),
-        ...(fusedCase.activation === 'leakyrelu' ? { leakyreluAlpha: 0.1 } : {}),
-      })
-      .dataSync() as Float32Array,
-  );
-}
 
 test('native fused matMul matches cpu', { skip: nativeSkip }, async (t) => {
   const { selection, calls } = countingSelection(2);

@@ -2,19 +2,7 @@
 // overrides in main/tf/wasmKernels.ts, tfjs-backend-wasm 4.22 adds the wrong bias to every row after
 // the first when a transpose flag is set or the batch is above 1, and rejects a 2-D bias.
 import { before, test } from 'node:test';
-import * as tf from '@tensorflow/tfjs';
-import { assertRelativelyClose, initWasmWithFixes, normalValues, runOn, sizeOf } from './backends.js';
-import type { ComparedBackend } from './backends.js';
-
-interface FusedCase {
-  name: string;
-  aShape: number[];
-  bShape: number[];
-  biasShape: number[];
-  transposeA: boolean;
-  transposeB: boolean;
-  activation: tf.fused.Activation;
-}
+import { assertRelativelyClose, type FusedCase, fusedProduct, initWasmWithFixes } from './backends.js';
 
 const tolerance = 1e-4;
 
@@ -35,27 +23,6 @@ for (const activation of ['relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu', 'prelu
   cases.push({ name: `batched, 1-D bias, ${activation}`, aShape: [2, 5, 4], bShape: [4, 3], biasShape: [3], transposeA: false, transposeB: false, activation });
 }
 
-function fusedProduct(backend: ComparedBackend, fusedCase: FusedCase): Promise<Float32Array> {
-  const aValues = normalValues(sizeOf(fusedCase.aShape), fusedCase.name, 'a');
-  const bValues = normalValues(sizeOf(fusedCase.bShape), fusedCase.name, 'b');
-  // A bias far from zero and different in every column makes a misplaced bias obvious.
-  const biasValues = normalValues(sizeOf(fusedCase.biasShape), fusedCase.name, 'bias').map((value) => 10 * value);
-  const slopeValues = normalValues(3, fusedCase.name, 'prelu');
-  return runOn(backend, () =>
-    tf.fused
-      .matMul({
-        a: tf.tensor(aValues, fusedCase.aShape),
-        b: tf.tensor(bValues, fusedCase.bShape),
-        transposeA: fusedCase.transposeA,
-        transposeB: fusedCase.transposeB,
-        bias: tf.tensor(biasValues, fusedCase.biasShape),
-        activation: fusedCase.activation,
-        ...(fusedCase.activation === 'prelu' ? { preluActivationWeights: tf.tensor1d(slopeValues) } : {}),
-        ...(fusedCase.activation === 'leakyrelu' ? { leakyreluAlpha: 0.1 } : {}),
-      })
-      .dataSync() as Float32Array,
-  );
-}
 
 before(async () => {
   await initWasmWithFixes();
