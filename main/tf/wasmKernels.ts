@@ -11,6 +11,8 @@
  * - `Conv2DBackpropFilter` is missing, `Conv2DBackpropInput` is a slow scalar loop, and
  *   `MaxPoolGrad` and `AvgPoolGrad` give wrong gradients; wasmConvKernels.ts and
  *   wasmPoolKernels.ts replace them.
+ * - `GatherV2` and contiguous `Slice` spend far more time than the bytes they copy, and
+ *   `GatherV2` is wrong with batch dimensions; wasmCopyKernels.ts copies slices instead.
  *
  * - When the native products are selected (main/tf/nativeMatMul.ts, `setMatMulSelection`), both
  *   matMul overrides compute float32 products with the addon's `sgemm`, which reads the transposed
@@ -23,6 +25,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { multiplyNatively, type MatMulSelection } from './nativeMatMul.js';
+import { makeContiguousSlice, makeGatherSlices } from './wasmCopyKernels.js';
 import { conv2DBackpropFilter, makeConv2DBackpropInput } from './wasmConvKernels.js';
 import { avgPoolGrad, maxPoolGrad } from './wasmPoolKernels.js';
 
@@ -191,5 +194,10 @@ export function registerWasmKernelFixes(): void {
   replaceWasmKernel('Conv2DBackpropFilter', conv2DBackpropFilter);
   replaceWasmKernel('MaxPoolGrad', maxPoolGrad);
   replaceWasmKernel('AvgPoolGrad', avgPoolGrad);
+
+  const gather = tf.getKernel('GatherV2', 'wasm');
+  if (gather !== undefined) replaceWasmKernel('GatherV2', makeGatherSlices(gather.kernelFunc));
+  const slice = tf.getKernel('Slice', 'wasm');
+  if (slice !== undefined) replaceWasmKernel('Slice', makeContiguousSlice(slice.kernelFunc));
   registered = true;
 }
