@@ -96,7 +96,8 @@ function row(cells: string[], widths: number[]): string {
 
 /**
  * Runs quick.json in a fresh database with `workers` workers, each with one thread for its matrix
- * products, so that the speed-up measures the workers alone. Returns the wall time and the database.
+ * products and its bound's linear algebra (FRAGILITY_LAB_THREADS=1), so that the speed-up measures
+ * the workers alone. Returns the wall time and the database.
  */
 function runQuickStudy(workers: number, dir: string): { seconds: number; dbPath: string } {
   const dbPath = join(dir, `quick-${workers}.sqlite`);
@@ -104,7 +105,7 @@ function runQuickStudy(workers: number, dir: string): { seconds: number; dbPath:
   const result = spawnSync(process.execPath, [join(repoRoot, 'bin', 'fragility-lab.js'), 'run', join(repoRoot, 'assets', 'studies', 'quick.json'), '--db', dbPath, '--workers', String(workers), '--backend', backend], {
     cwd: repoRoot,
     encoding: 'utf8',
-    env: { ...process.env, FRAGILITY_LAB_MATMUL_THREADS: '1' },
+    env: { ...process.env, FRAGILITY_LAB_THREADS: '1' },
   });
   if (result.status !== 0) throw new Error(`quick study with ${workers} worker(s) failed:\n${result.stderr.slice(-2000)}`);
   return { seconds: (performance.now() - started) / 1000, dbPath };
@@ -168,7 +169,7 @@ try {
     const torchStudy = spawnSync(python, [join(benchDir, 'torch_study.py'), runsPath, dir, '2'], { encoding: 'utf8', env: { ...process.env, LD_LIBRARY_PATH: blasFolders.openblas } });
     const torchSeconds = torchStudy.status === 0 ? (JSON.parse(torchStudy.stdout.trim().split('\n').pop()!) as { seconds: number }).seconds : Number.NaN;
     process.stdout.write(
-      `\nquick.json (40 runs, trained and measured, products on 1 thread per worker): 1 worker ${one.seconds.toFixed(1)} s, 2 workers ${two.seconds.toFixed(1)} s, speed-up ${(one.seconds / two.seconds).toFixed(2)}x\n` +
+      `\nquick.json (40 runs, trained and measured, 1 thread per worker): 1 worker ${one.seconds.toFixed(1)} s, 2 workers ${two.seconds.toFixed(1)} s, speed-up ${(one.seconds / two.seconds).toFixed(2)}x\n` +
         `PyTorch+OpenBLAS training the same 40 networks for the same epochs (no measures): ${torchSeconds.toFixed(1)} s; lab (2 workers) / PyTorch time ratio ${(two.seconds / torchSeconds).toFixed(2)}\n`,
     );
     if (torchStudy.status !== 0) process.stdout.write(`PyTorch study failed:\n${torchStudy.stderr}\n`);

@@ -35,30 +35,38 @@ export interface WorkerPlan {
 
 /**
  * The worker plan for a backend request. GPU workers each see one device (CUDA_VISIBLE_DEVICES);
- * CPU workers split the cores between them (FRAGILITY_LAB_THREADS caps the threads each uses for
- * its own parallel work, such as the bound's linear algebra).
+ * CPU workers split the cores between them. Each worker's FRAGILITY_LAB_THREADS, the cap on the
+ * threads of its own parallel work (matrix products, the bound's linear algebra), is its share
+ * floor(cores / workers), or the host's FRAGILITY_LAB_THREADS where that is lower.
  */
 export function planWorkers(backend: string, requestedWorkers?: number): WorkerPlan {
   const gpus = backend === 'wasm' || backend === 'cpu' || !isInstalled('@tensorflow/tfjs-node-gpu') ? 0 : countNvidiaGpus();
   const cores = Math.max(1, cpus().length);
+  const threadsFor = (workers: number) => String(Math.min(threadCap(), Math.max(1, Math.floor(cores / workers))));
   if (gpus > 0) {
     const workers = requestedWorkers ?? gpus;
     return {
       workers,
-      envFor: (index) => ({ CUDA_VISIBLE_DEVICES: String(index % gpus), FRAGILITY_LAB_THREADS: String(Math.max(1, Math.floor(cores / workers))) }),
+      envFor: (index) => ({ CUDA_VISIBLE_DEVICES: String(index % gpus), FRAGILITY_LAB_THREADS: threadsFor(workers) }),
       description: `${workers} worker(s) on ${gpus} GPU(s)`,
     };
   }
   const workers = requestedWorkers ?? cores;
   return {
     workers,
-    envFor: () => ({ FRAGILITY_LAB_THREADS: String(Math.max(1, Math.floor(cores / workers))) }),
+    envFor: () => ({ FRAGILITY_LAB_THREADS: threadsFor(workers) }),
     description: `${workers} worker(s) on ${cores} CPU core(s)`,
   };
 }
 
+/** Returns FRAGILITY_LAB_THREADS where it is a positive integer, else Infinity (no cap). */
+function threadCap(): number {
+  const value = Number(process.env.FRAGILITY_LAB_THREADS);
+  return Number.isInteger(value) && value >= 1 ? value : Number.POSITIVE_INFINITY;
+}
+
 /** Threads this process may use for its own parallel work: FRAGILITY_LAB_THREADS, else every core. */
 export function threadBudget(): number {
-  const value = Number(process.env.FRAGILITY_LAB_THREADS);
-  return Number.isInteger(value) && value >= 1 ? value : Math.max(1, cpus().length);
+  const cap = threadCap();
+  return Number.isFinite(cap) ? cap : Math.max(1, cpus().length);
 }
