@@ -64,6 +64,23 @@ export interface LinalgAddon {
     transposeB: boolean,
     threads: number,
   ): void;
+  /**
+   * Writes out[i] = original[i] + scale_i z_i in float32, synchronously, for the sigma searches'
+   * perturbations (main/measures/noise.ts): z_i are the draws of a GaussianStream whose 4 words
+   * are `state` (read and written back) and whose ziggurat tables (129 edges, then 129 densities)
+   * are `tables`, and scale_i is the float32 at `scalesOffset` + 4 i, or `scale` where
+   * scalesOffset is -1. Absent from addons built before it was added.
+   */
+  perturbGaussian?(
+    memory: ArrayBuffer | ArrayBufferView,
+    outOffset: number,
+    originalOffset: number,
+    scalesOffset: number,
+    scale: number,
+    count: number,
+    state: Int32Array | Uint32Array,
+    tables: Float64Array,
+  ): void;
   /** The instruction set the product kernels run with on this CPU, e.g. "x86-64-v3 (AVX2, FMA)". */
   instructionSet: string;
 }

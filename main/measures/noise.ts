@@ -10,6 +10,7 @@
  * (7 bits), the sign (1 bit) and a 24-bit position, and about 98.8% of draws are accepted with no
  * further work.
  */
+import type { NativeNoiseSource, PerturbFunction } from '../tf/nativePerturb.js';
 import type { Rng } from '../util/rng.js';
 
 const layerCount = 128;
@@ -33,15 +34,22 @@ const densities = new Float64Array(layerCount + 1);
   densities[0] = 0;
 }
 
+/** The edges, then the densities, for the addon's perturbGaussian. */
+const zigguratTables = new Float64Array(2 * (layerCount + 1));
+zigguratTables.set(edges);
+zigguratTables.set(densities, layerCount + 1);
+
 const twoToMinus24 = 1 / 16777216;
 const twoToMinus32 = 1 / 4294967296;
 
 /** A stream of N(0, 1) draws seeded from an `Rng`. */
-export class GaussianStream {
+export class GaussianStream implements NativeNoiseSource {
   private s0: number;
   private s1: number;
   private s2: number;
   private s3: number;
+  /** The four words of the state as the addon reads and writes them. */
+  private readonly words = new Int32Array(4);
 
   constructor(seedSource: Rng) {
     this.s0 = seedSource.nextUint32() | 0;
@@ -108,6 +116,24 @@ export class GaussianStream {
     this.s1 = s1;
     this.s2 = s2;
     this.s3 = s3;
+  }
+
+  /**
+   * Writes original[i] + scale_i z_i for i < count into the float32 memory of `heap` (byte offsets)
+   * with the addon's `perturb`. z_i are the next draws of this stream as `fill` rounds them, and
+   * scale_i is the float32 at `scalesOffset` + 4 i, or `scale` where scalesOffset is -1.
+   */
+  perturbInto(perturb: PerturbFunction, heap: Uint8Array, outOffset: number, originalOffset: number, scalesOffset: number, scale: number, count: number): void {
+    const words = this.words;
+    words[0] = this.s0;
+    words[1] = this.s1;
+    words[2] = this.s2;
+    words[3] = this.s3;
+    perturb(heap, outOffset, originalOffset, scalesOffset, scale, count, words, zigguratTables);
+    this.s0 = words[0]!;
+    this.s1 = words[1]!;
+    this.s2 = words[2]!;
+    this.s3 = words[3]!;
   }
 
   /** The rejection step for a draw outside the inner rectangle of its layer; returns |z|. */

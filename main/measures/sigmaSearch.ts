@@ -20,6 +20,7 @@
  * original values are assigned back when the search ends, also when it fails.
  */
 import * as tf from '@tensorflow/tfjs';
+import { hasNativePerturb, perturbNatively } from '../tf/nativePerturb.js';
 import { Rng } from '../util/rng.js';
 import { createLogger } from '../util/log.js';
 import type { TrainingBatches } from './forward.js';
@@ -113,22 +114,29 @@ export class ParameterPerturbation {
     );
   }
 
-  /** Assigns original + std * N(0, 1) to every parameter. */
-  perturb(standardDeviations: readonly (number | tf.Tensor)[], noise: GaussianStream): void {
+  /**
+   * Assigns original + std * N(0, 1) to every parameter: in one native kernel on `wasm` where the
+   * addon has it (main/tf/nativePerturb.ts), else with tfjs's mul and add. Both give the same bits.
+   */
+  perturb(standardDeviations: readonly (number | tf.Tensor)[], noise: GaussianStream, native: boolean = hasNativePerturb()): void {
     this.restored = false;
     for (let i = 0; i < this.variables.length; i++) {
       const original = this.originals[i]!;
-      const draws = this.noiseBuffer.subarray(0, original.size);
-      noise.fill(draws);
       const std = standardDeviations[i]!;
-      const perturbed = tf.tidy(() => {
-        // tf.tensor may keep a reference to `draws` on the cpu backend; it is disposed when this tidy ends, before the buffer is refilled.
-        const standardNormal = tf.tensor(draws, original.shape, 'float32');
-        return tf.add(original, tf.mul(standardNormal, std));
-      });
+      const perturbed = native ? perturbNatively(original, std, noise) : this.perturbWithTfjs(original, std, noise);
       this.variables[i]!.write(perturbed);
       perturbed.dispose();
     }
+  }
+
+  private perturbWithTfjs(original: tf.Tensor, std: number | tf.Tensor, noise: GaussianStream): tf.Tensor {
+    const draws = this.noiseBuffer.subarray(0, original.size);
+    noise.fill(draws);
+    return tf.tidy(() => {
+      // tf.tensor may keep a reference to `draws` on the cpu backend; it is disposed when this tidy ends, before the buffer is refilled.
+      const standardNormal = tf.tensor(draws, original.shape, 'float32');
+      return tf.add(original, tf.mul(standardNormal, std));
+    });
   }
 
   /** Assigns the original values back. */

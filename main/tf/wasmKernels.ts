@@ -13,6 +13,8 @@
  *   wasmPoolKernels.ts replace them.
  * - `GatherV2` and contiguous `Slice` spend far more time than the bytes they copy, and
  *   `GatherV2` is wrong with batch dimensions; wasmCopyKernels.ts copies slices instead.
+ * - Where the native addon is built, the sigma searches' perturbation runs as one native kernel
+ *   (nativePerturb.ts).
  *
  * - When the native products are selected (main/tf/nativeMatMul.ts, `setMatMulSelection`), both
  *   matMul overrides compute float32 products with the addon's `sgemm`, which reads the transposed
@@ -25,6 +27,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { multiplyNatively, type MatMulSelection } from './nativeMatMul.js';
+import { registerNativePerturb } from './nativePerturb.js';
 import { makeContiguousSlice, makeGatherSlices } from './wasmCopyKernels.js';
 import { conv2DBackpropFilter, makeConv2DBackpropInput } from './wasmConvKernels.js';
 import { avgPoolGrad, maxPoolGrad } from './wasmPoolKernels.js';
@@ -199,5 +202,6 @@ export function registerWasmKernelFixes(): void {
   if (gather !== undefined) replaceWasmKernel('GatherV2', makeGatherSlices(gather.kernelFunc));
   const slice = tf.getKernel('Slice', 'wasm');
   if (slice !== undefined) replaceWasmKernel('Slice', makeContiguousSlice(slice.kernelFunc));
+  registerNativePerturb();
   registered = true;
 }

@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "linalg",
-      "sources": ["src/addon.cc", "src/kernels.cc"],
+      "sources": ["src/addon.cc", "src/elementwise.cc", "src/kernels.cc"],
       "defines": ["NAPI_VERSION=8"],
       # Baseline instruction set only (no -march): the kernels pick an AVX2/FMA clone at load
       # time where the CPU has one (see src/kernels.cc), so a build runs on any CPU of its

@@ -29,6 +29,16 @@
 // `memory` is an ArrayBuffer, a typed array or a DataView, and offsets count bytes from its start.
 // The offsets must be multiples of 4, every matrix must lie inside `memory`, and C must not overlap
 // A or B; the shapes and the broadcasting of a batch of 1 are those of linalg::sgemm in kernels.h.
+//
+// perturbGaussian is synchronous too. It writes perturbed float32 parameters into the same kind of
+// memory, as linalg::perturbGaussian in elementwise.h describes:
+//
+//   perturbGaussian(memory, outOffset, originalOffset, scalesOffset, scale, count, state, tables)
+//       -> undefined
+//
+// scalesOffset is -1 to use `scale` for every element. `state` is a Uint32Array or Int32Array of
+// the generator's 4 words, read and written back. `tables` is the Float64Array of the ziggurat's
+// 129 edges and 129 densities.
 #include <node_api.h>
 
 #include <algorithm>
@@ -40,6 +50,7 @@
 #include <string>
 #include <vector>
 
+#include "elementwise.h"
 #include "kernels.h"
 
 namespace {
@@ -440,6 +451,61 @@ napi_value sgemm(napi_env env, napi_callback_info info) {
   });
 }
 
+// Returns the data of a typed array of `type` with exactly `length` elements.
+void* readTypedArray(napi_env env, napi_value value, napi_typedarray_type type, size_t length, const char* name,
+                     const char* expected) {
+  bool isTypedArray = false;
+  check(napi_is_typedarray(env, value, &isTypedArray));
+  napi_typedarray_type actualType = napi_int8_array;
+  size_t elements = 0;
+  void* data = nullptr;
+  if (isTypedArray) check(napi_get_typedarray_info(env, value, &actualType, &elements, &data, nullptr, nullptr));
+  const bool sameWords = actualType == type || (type == napi_uint32_array && actualType == napi_int32_array);
+  if (!isTypedArray || !sameWords) throw ArgumentError{false, std::string(name) + " must be " + expected};
+  if (elements != length) {
+    throw ArgumentError{true, std::string(name) + " has " + std::to_string(elements) + " elements; it must have " +
+                                  std::to_string(length)};
+  }
+  return data;
+}
+
+napi_value perturbGaussian(napi_env env, napi_callback_info info) {
+  return guard(env, [&] {
+    const auto args = readArguments(env, info, 8, "perturbGaussian");
+    const ByteRange memory = readMemory(env, args[0], "memory");
+    if (reinterpret_cast<std::uintptr_t>(memory.data) % alignof(float) != 0) {
+      throw ArgumentError{true, "memory starts at an address that is not a multiple of 4 bytes; pass its ArrayBuffer, or a view that starts at a multiple of 4 bytes"};
+    }
+    const Index outOffset = readFloatOffset(env, args[1], "outOffset");
+    const Index originalOffset = readFloatOffset(env, args[2], "originalOffset");
+    const double scalesArgument = readNumber(env, args[3], "scalesOffset");
+    const double scale = readNumber(env, args[4], "scale");
+    const Index count = readIndex(env, args[5], "count");
+    auto* state = static_cast<std::uint32_t*>(readTypedArray(env, args[6], napi_uint32_array, 4, "state", "a Uint32Array or Int32Array"));
+    const auto* tables = static_cast<const double*>(
+        readTypedArray(env, args[7], napi_float64_array, linalg::kZigguratTableLength, "tables", "a Float64Array"));
+
+    const double outEnd = checkFloatRange(memory, outOffset, static_cast<double>(count), "out");
+    const double originalEnd = checkFloatRange(memory, originalOffset, static_cast<double>(count), "original");
+    const bool hasScales = scalesArgument != -1;
+    const Index scalesOffset = hasScales ? readFloatOffset(env, args[3], "scalesOffset") : 0;
+    const double scalesEnd = hasScales ? checkFloatRange(memory, scalesOffset, static_cast<double>(count), "scales") : 0;
+    const auto overlapsOut = [&](Index offset, double end) {
+      return count > 0 && static_cast<double>(offset) < outEnd && static_cast<double>(outOffset) < end;
+    };
+    if (overlapsOut(originalOffset, originalEnd)) throw ArgumentError{true, "out overlaps original; the output needs memory of its own"};
+    if (hasScales && overlapsOut(scalesOffset, scalesEnd)) throw ArgumentError{true, "out overlaps scales; the output needs memory of its own"};
+
+    char* base = memory.data;
+    linalg::perturbGaussian(reinterpret_cast<float*>(base + outOffset), reinterpret_cast<const float*>(base + originalOffset),
+                            hasScales ? reinterpret_cast<const float*>(base + scalesOffset) : nullptr, static_cast<float>(scale), count,
+                            state, tables);
+    napi_value undefined;
+    check(napi_get_undefined(env, &undefined));
+    return undefined;
+  });
+}
+
 void exportFunction(napi_env env, napi_value exports, const char* name, napi_callback callback) {
   napi_value function;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, nullptr, &function);
@@ -453,6 +519,7 @@ NAPI_MODULE_INIT() {
   exportFunction(env, exports, "solveRowsLowerTransposed", solveRowsLowerTransposed);
   exportFunction(env, exports, "choleskyLower", choleskyLower);
   exportFunction(env, exports, "sgemm", sgemm);
+  exportFunction(env, exports, "perturbGaussian", perturbGaussian);
   napi_value instructionSet;
   napi_create_string_utf8(env, linalg::instructionSet(), NAPI_AUTO_LENGTH, &instructionSet);
   napi_set_named_property(env, exports, "instructionSet", instructionSet);
