@@ -1,5 +1,6 @@
 /**
- * `GatherV2` and `Slice` on the `wasm` backend as copies of whole rows inside the wasm heap.
+ * `GatherV2` and `Slice` on the `wasm` backend as copies of whole rows inside the wasm heap, and
+ * `Identity` without a copy.
  *
  * TensorFlow.js 4.22's own kernels cost far more than the bytes they move. Its `GatherV2` walks
  * every element with index arithmetic. Drawing a batch of 32 images of 784 pixels took 1.8 ms,
@@ -10,8 +11,13 @@
  * one `copyWithin`. The bytes are those the `cpu` backend writes. The original `GatherV2` is also
  * wrong with `batchDims` above 0 (it returned other values and denormals in a test); this one is not.
  *
+ * `Identity` (tf.clone, and the engine's copy of every input it keeps for a gradient) copied the
+ * whole tensor: both weight matrices of quick.json's FCN at every training step. Tensors are never
+ * written after they are made, so it now shares the input's buffer and counts one more reference,
+ * as the `cpu` backend's Identity and the wasm backend's own Reshape do.
+ *
  * Strings, indices other than int32 and non-contiguous slices go to the original kernels.
- * test/tf/wasmCopyKernels.test.ts compares both kernels with the `cpu` backend.
+ * test/tf/wasmCopyKernels.test.ts compares the kernels with the `cpu` backend.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -91,5 +97,15 @@ export function makeContiguousSlice(original: KernelFunc): KernelFunc {
     const start = heapOffset(backend, x) + tf.slice_util.computeFlatOffset(begins, tf.util.computeStrides(x.shape)) * elementBytes;
     heapBytes(backend).copyWithin(heapOffset(backend, out), start, start + byteCount);
     return out;
+  };
+}
+
+/** Wraps the original `Identity` so that a tensor of numbers shares its input's buffer. */
+export function makeSharedIdentity(original: KernelFunc): KernelFunc {
+  return (args: KernelArgs) => {
+    const { x } = args.inputs as { x: tf.TensorInfo };
+    if (!heapDtypes.has(x.dtype)) return original(args);
+    (args.backend as BackendWasm).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
   };
 }

@@ -11,8 +11,8 @@
  * - `Conv2DBackpropFilter` is missing, `Conv2DBackpropInput` is a slow scalar loop, and
  *   `MaxPoolGrad` and `AvgPoolGrad` give wrong gradients; wasmConvKernels.ts and
  *   wasmPoolKernels.ts replace them.
- * - `GatherV2` and contiguous `Slice` spend far more time than the bytes they copy, and
- *   `GatherV2` is wrong with batch dimensions; wasmCopyKernels.ts copies slices instead.
+ * - `GatherV2` and contiguous `Slice` spend far more time than the bytes they copy, `GatherV2`
+ *   is wrong with batch dimensions, and `Identity` copies; wasmCopyKernels.ts replaces them.
  * - Where the native addon is built, the sigma searches' perturbation runs as one native kernel
  *   (nativePerturb.ts).
  *
@@ -28,7 +28,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { multiplyNatively, type MatMulSelection } from './nativeMatMul.js';
 import { registerNativePerturb } from './nativePerturb.js';
-import { makeContiguousSlice, makeGatherSlices } from './wasmCopyKernels.js';
+import { makeContiguousSlice, makeGatherSlices, makeSharedIdentity } from './wasmCopyKernels.js';
 import { conv2DBackpropFilter, makeConv2DBackpropInput } from './wasmConvKernels.js';
 import { avgPoolGrad, maxPoolGrad } from './wasmPoolKernels.js';
 
@@ -202,6 +202,8 @@ export function registerWasmKernelFixes(): void {
   if (gather !== undefined) replaceWasmKernel('GatherV2', makeGatherSlices(gather.kernelFunc));
   const slice = tf.getKernel('Slice', 'wasm');
   if (slice !== undefined) replaceWasmKernel('Slice', makeContiguousSlice(slice.kernelFunc));
+  const identity = tf.getKernel('Identity', 'wasm');
+  if (identity !== undefined) replaceWasmKernel('Identity', makeSharedIdentity(identity.kernelFunc));
   registerNativePerturb();
   registered = true;
 }

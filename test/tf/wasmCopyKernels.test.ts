@@ -121,3 +121,29 @@ test('wasm row copies leak nothing', async () => {
   assert.deepEqual(liveCounts(), before);
   tf.dispose([x, indices]);
 });
+
+test('Identity on wasm shares the buffer', async () => {
+  await tf.setBackend('wasm');
+  const backend = tf.backend() as unknown as { refCount(dataId: object): number };
+  const x = tf.tensor(normalValues(12, 'identity'), [3, 4]);
+  const copy = tf.clone(x);
+  assert.equal(backend.refCount(x.dataId), 2);
+  x.dispose();
+  assert.deepEqual(Array.from(copy.dataSync()), Array.from(normalValues(12, 'identity')));
+  assert.equal(backend.refCount(copy.dataId), 1);
+  copy.dispose();
+  assert.equal(backend.refCount(copy.dataId), 0);
+});
+
+test('shared Identity keeps gradients right', async () => {
+  // The engine keeps a clone of each input that a gradient needs, through Identity.
+  const gradient = async (backend: ComparedBackend) =>
+    runOn(backend, () => {
+      const w = tf.tensor(normalValues(20, 'grad', 'w'), [4, 5]);
+      const x = tf.tensor(normalValues(12, 'grad', 'x'), [3, 4]);
+      return tf.grad((weights: tf.Tensor) => tf.relu(tf.matMul(x, weights)).square().sum())(w).dataSync() as Float32Array;
+    });
+  const expected = await gradient('cpu');
+  const actual = await gradient('wasm');
+  for (let i = 0; i < expected.length; i++) assert.ok(Math.abs(actual[i]! - expected[i]!) <= 1e-5 * (1 + Math.abs(expected[i]!)), `entry ${i}: ${actual[i]} against ${expected[i]}`);
+});

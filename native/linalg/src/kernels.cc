@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -427,10 +428,32 @@ struct FloatProductJob {
   bool transposeB;
 };
 
+// A packing buffer that only grows and is never zeroed, because packing writes every element
+// that the product later reads.
+class FloatPackBuffer {
+ public:
+  float* reserve(Index size) {
+    if (size > capacity_) {
+      data_.reset(new float[static_cast<size_t>(size)]);
+      capacity_ = size;
+    }
+    return data_.get();
+  }
+
+ private:
+  std::unique_ptr<float[]> data_;
+  Index capacity_ = 0;
+};
+
+// The packing buffers of each thread, kept between calls. A training step calls sgemm a few times
+// with the same shapes, and allocating and zeroing up to 2 MB per call added memory traffic.
+thread_local FloatPackBuffer aPackBuffer;
+thread_local FloatPackBuffer bPackBuffer;
+
 // Computes rows [rowStart, rowEnd) x columns [columnStart, columnEnd) of C_item on the calling
-// thread, packing into `aPacked` and `bPacked`.
+// thread, packing into the thread's packing buffers.
 void multiplyFloatRange(const FloatProductJob& job, Index item, Index rowStart, Index rowEnd, Index columnStart,
-                        Index columnEnd, std::vector<float>& aPacked, std::vector<float>& bPacked) {
+                        Index columnEnd) {
   if (rowStart >= rowEnd || columnStart >= columnEnd) return;
   float* c = job.c + item * job.m * job.n;
   if (job.k == 0) {
@@ -447,19 +470,18 @@ void multiplyFloatRange(const FloatProductJob& job, Index item, Index rowStart, 
       std::min(kFloatPackRows, ((rowEnd - rowStart + kFloatTileRows - 1) / kFloatTileRows) * kFloatTileRows);
   const Index columnBlock = std::min(
       kFloatPackColumns, ((columnEnd - columnStart + kFloatTileColumns - 1) / kFloatTileColumns) * kFloatTileColumns);
-  // The buffers only grow, so that a thread's later batch items reuse them.
-  if (aPacked.size() < static_cast<size_t>(rowBlock * depthBlock)) aPacked.resize(static_cast<size_t>(rowBlock * depthBlock));
-  if (bPacked.size() < static_cast<size_t>(columnBlock * depthBlock)) bPacked.resize(static_cast<size_t>(columnBlock * depthBlock));
+  float* aPacked = aPackBuffer.reserve(rowBlock * depthBlock);
+  float* bPacked = bPackBuffer.reserve(columnBlock * depthBlock);
 
   for (Index jc = columnStart; jc < columnEnd; jc += kFloatPackColumns) {
     const Index columns = std::min(kFloatPackColumns, columnEnd - jc);
     for (Index pc = 0; pc < job.k; pc += kFloatPackDepth) {
       const Index depth = std::min(kFloatPackDepth, job.k - pc);
-      packFloatPanels<kFloatTileColumns>(b, jc, columns, pc, depth, bPacked.data());
+      packFloatPanels<kFloatTileColumns>(b, jc, columns, pc, depth, bPacked);
       for (Index ic = rowStart; ic < rowEnd; ic += kFloatPackRows) {
         const Index rows = std::min(kFloatPackRows, rowEnd - ic);
-        packFloatPanels<kFloatTileRows>(a, ic, rows, pc, depth, aPacked.data());
-        multiplyPackedFloatBlock(aPacked.data(), bPacked.data(), depth, rows, columns, c + ic * job.n + jc, job.n,
+        packFloatPanels<kFloatTileRows>(a, ic, rows, pc, depth, aPacked);
+        multiplyPackedFloatBlock(aPacked, bPacked, depth, rows, columns, c + ic * job.n + jc, job.n,
                                  pc > 0);
       }
     }
@@ -529,11 +551,7 @@ void sgemm(const float* a, const float* b, float* c, Index aBatch, Index bBatch,
     // Each thread takes whole batch items and packs only their blocks.
     const std::vector<Index> bounds = splitEvenly(batch, parts, 1);
     runParallel(parts, [&](int part) {
-      std::vector<float> aPacked;
-      std::vector<float> bPacked;
-      for (Index item = bounds[part]; item < bounds[part + 1]; ++item) {
-        multiplyFloatRange(job, item, 0, m, 0, n, aPacked, bPacked);
-      }
+      for (Index item = bounds[part]; item < bounds[part + 1]; ++item) multiplyFloatRange(job, item, 0, m, 0, n);
     });
     return;
   }
@@ -543,13 +561,11 @@ void sgemm(const float* a, const float* b, float* c, Index aBatch, Index bBatch,
   const std::vector<Index> bounds =
       byColumns ? splitEvenly(n, parts, kFloatTileColumns) : splitEvenly(m, parts, kFloatTileRows);
   runParallel(parts, [&](int part) {
-    std::vector<float> aPacked;
-    std::vector<float> bPacked;
     for (Index item = 0; item < batch; ++item) {
       if (byColumns) {
-        multiplyFloatRange(job, item, 0, m, bounds[part], bounds[part + 1], aPacked, bPacked);
+        multiplyFloatRange(job, item, 0, m, bounds[part], bounds[part + 1]);
       } else {
-        multiplyFloatRange(job, item, bounds[part], bounds[part + 1], 0, n, aPacked, bPacked);
+        multiplyFloatRange(job, item, bounds[part], bounds[part + 1], 0, n);
       }
     }
   });
