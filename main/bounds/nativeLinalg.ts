@@ -81,6 +81,12 @@ export interface LinalgAddon {
     state: Int32Array | Uint32Array,
     tables: Float64Array,
   ): void;
+  /**
+   * Writes out = x + alpha y for `count` float32 values at byte offsets into `memory`,
+   * synchronously, rounding the product and the sum to float32 as TensorFlow.js does (the update
+   * of SGD and momentum, main/tf/nativeUpdate.ts). Absent from addons built before it was added.
+   */
+  scaledAdd?(memory: ArrayBuffer | ArrayBufferView, outOffset: number, xOffset: number, yOffset: number, alpha: number, count: number): void;
   /** The instruction set the product kernels run with on this CPU, e.g. "x86-64-v3 (AVX2, FMA)". */
   instructionSet: string;
 }

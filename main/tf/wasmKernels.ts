@@ -13,8 +13,8 @@
  *   wasmPoolKernels.ts replace them.
  * - `GatherV2` and contiguous `Slice` spend far more time than the bytes they copy, `GatherV2`
  *   is wrong with batch dimensions, and `Identity` copies; wasmCopyKernels.ts replaces them.
- * - Where the native addon is built, the sigma searches' perturbation runs as one native kernel
- *   (nativePerturb.ts).
+ * - Where the native addon is built, the sigma searches' perturbation (nativePerturb.ts) and the
+ *   update of SGD and momentum (nativeUpdate.ts) run as native kernels.
  *
  * - When the native products are selected (main/tf/nativeMatMul.ts, `setMatMulSelection`), both
  *   matMul overrides compute float32 products with the addon's `sgemm`, which reads the transposed
@@ -28,6 +28,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { multiplyNatively, type MatMulSelection } from './nativeMatMul.js';
 import { registerNativePerturb } from './nativePerturb.js';
+import { registerNativeUpdate } from './nativeUpdate.js';
 import { makeContiguousSlice, makeGatherSlices, makeSharedIdentity } from './wasmCopyKernels.js';
 import { conv2DBackpropFilter, makeConv2DBackpropInput } from './wasmConvKernels.js';
 import { avgPoolGrad, maxPoolGrad } from './wasmPoolKernels.js';
@@ -205,5 +206,6 @@ export function registerWasmKernelFixes(): void {
   const identity = tf.getKernel('Identity', 'wasm');
   if (identity !== undefined) replaceWasmKernel('Identity', makeSharedIdentity(identity.kernelFunc));
   registerNativePerturb();
+  registerNativeUpdate();
   registered = true;
 }

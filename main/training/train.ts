@@ -16,6 +16,7 @@
  * the cross-entropy alone.
  */
 import * as tf from '@tensorflow/tfjs';
+import { applyFusedGradients } from '../tf/nativeUpdate.js';
 import { LabError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import type { TaskKind } from '../data/tasks.js';
@@ -215,7 +216,8 @@ export async function train(model: tf.LayersModel, data: TrainingData, settings:
           if (decayMode === 'decoupled') {
             for (const variable of variables) variable.assign(tf.mul(variable, 1 - learningRate * weightDecay));
           }
-          optimizer.applyGradients(variables.map((variable) => ({ name: variable.name, tensor: grads[variable.name]! })));
+          const gradients = variables.map((variable) => ({ name: variable.name, tensor: grads[variable.name]! }));
+          if (!applyFusedGradients(optimizer, gradients)) optimizer.applyGradients(gradients);
         });
         step++;
       }

@@ -39,6 +39,10 @@
 // scalesOffset is -1 to use `scale` for every element. `state` is a Uint32Array or Int32Array of
 // the generator's 4 words, read and written back. `tables` is the Float64Array of the ziggurat's
 // 129 edges and 129 densities.
+//
+//   scaledAdd(memory, outOffset, xOffset, yOffset, alpha, count) -> undefined
+//
+// writes out = x + alpha y in float32 (linalg::scaledAdd), synchronously; out may be x or y.
 #include <node_api.h>
 
 #include <algorithm>
@@ -506,6 +510,30 @@ napi_value perturbGaussian(napi_env env, napi_callback_info info) {
   });
 }
 
+napi_value scaledAdd(napi_env env, napi_callback_info info) {
+  return guard(env, [&] {
+    const auto args = readArguments(env, info, 6, "scaledAdd");
+    const ByteRange memory = readMemory(env, args[0], "memory");
+    if (reinterpret_cast<std::uintptr_t>(memory.data) % alignof(float) != 0) {
+      throw ArgumentError{true, "memory starts at an address that is not a multiple of 4 bytes; pass its ArrayBuffer, or a view that starts at a multiple of 4 bytes"};
+    }
+    const Index outOffset = readFloatOffset(env, args[1], "outOffset");
+    const Index xOffset = readFloatOffset(env, args[2], "xOffset");
+    const Index yOffset = readFloatOffset(env, args[3], "yOffset");
+    const double alpha = readNumber(env, args[4], "alpha");
+    const Index count = readIndex(env, args[5], "count");
+    checkFloatRange(memory, outOffset, static_cast<double>(count), "out");
+    checkFloatRange(memory, xOffset, static_cast<double>(count), "x");
+    checkFloatRange(memory, yOffset, static_cast<double>(count), "y");
+    char* base = memory.data;
+    linalg::scaledAdd(reinterpret_cast<float*>(base + outOffset), reinterpret_cast<const float*>(base + xOffset),
+                      reinterpret_cast<const float*>(base + yOffset), static_cast<float>(alpha), count);
+    napi_value undefined;
+    check(napi_get_undefined(env, &undefined));
+    return undefined;
+  });
+}
+
 void exportFunction(napi_env env, napi_value exports, const char* name, napi_callback callback) {
   napi_value function;
   napi_create_function(env, name, NAPI_AUTO_LENGTH, callback, nullptr, &function);
@@ -520,6 +548,7 @@ NAPI_MODULE_INIT() {
   exportFunction(env, exports, "choleskyLower", choleskyLower);
   exportFunction(env, exports, "sgemm", sgemm);
   exportFunction(env, exports, "perturbGaussian", perturbGaussian);
+  exportFunction(env, exports, "scaledAdd", scaledAdd);
   napi_value instructionSet;
   napi_create_string_utf8(env, linalg::instructionSet(), NAPI_AUTO_LENGTH, &instructionSet);
   napi_set_named_property(env, exports, "instructionSet", instructionSet);

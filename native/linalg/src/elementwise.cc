@@ -85,4 +85,17 @@ void perturbGaussian(float* out, const float* original, const float* scales, flo
   state[3] = generator.s3;
 }
 
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("fp-contract=off")))
+#endif
+void scaledAdd(float* out, const float* x, const float* y, float alpha, std::ptrdiff_t count) {
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#endif
+  for (std::ptrdiff_t index = 0; index < count; ++index) {
+    const float product = alpha * y[index];
+    out[index] = x[index] + product;
+  }
+}
+
 }  // namespace linalg

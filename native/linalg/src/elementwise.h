@@ -22,4 +22,8 @@ constexpr std::ptrdiff_t kZigguratTableLength = 2 * (kZigguratLayers + 1);
 void perturbGaussian(float* out, const float* original, const float* scales, float scale, std::ptrdiff_t count,
                      std::uint32_t state[4], const double* tables);
 
+// Writes out[i] = x[i] + alpha * y[i] for i < count, rounding the product and the sum to float32
+// as TensorFlow.js's mul and add do: the update of SGD and of its momentum.
+void scaledAdd(float* out, const float* x, const float* y, float alpha, std::ptrdiff_t count);
+
 }  // namespace linalg
