@@ -105,3 +105,13 @@ test('training with fused update is unchanged', { skip: nativeSkip }, async () =
   assert.deepEqual(fused.curve, own.curve);
   x.dispose();
 });
+
+test('scaledAdd rejects bad arguments', { skip: nativeSkip }, () => {
+  const memory = new ArrayBuffer(4096);
+  const call = (...args: unknown[]) => () => (load.addon!.scaledAdd as (...values: unknown[]) => void)(...args);
+  assert.throws(call(memory, 0, 1024, 2048, 0.5, 600), /y spans bytes 2048 to 4448, past the end of the 4096-byte memory/);
+  assert.throws(call(memory, 6, 1024, 2048, 0.5, 10), /outOffset is 6; it must be a multiple of 4/);
+  assert.throws(call(memory, 0, 1024, 2048, 'half', 10), /alpha must be a number/);
+  assert.throws(call(memory, 0, 1024, 2048, 0.5), /scaledAdd/);
+  assert.throws(call(new Uint8Array(memory, 2), 0, 1024, 2048, 0.5, 10), /memory starts at an address that is not a multiple of 4 bytes/);
+});

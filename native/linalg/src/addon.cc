@@ -386,6 +386,16 @@ Index readFloatOffset(napi_env env, napi_value value, const char* name) {
   return offset;
 }
 
+// Reads the float32 memory argument. Offsets are checked to be multiples of 4, so the memory's
+// start must be 4-byte aligned too.
+ByteRange readFloatMemory(napi_env env, napi_value value) {
+  const ByteRange memory = readMemory(env, value, "memory");
+  if (reinterpret_cast<std::uintptr_t>(memory.data) % alignof(float) != 0) {
+    throw ArgumentError{true, "memory starts at an address that is not a multiple of 4 bytes; pass its ArrayBuffer, or a view that starts at a multiple of 4 bytes"};
+  }
+  return memory;
+}
+
 // Checks that `floats` floats from byte `offset` lie inside `memory`; returns the end in bytes.
 double checkFloatRange(const ByteRange& memory, Index offset, double floats, const char* name) {
   const double end = static_cast<double>(offset) + 4.0 * floats;
@@ -400,11 +410,7 @@ double checkFloatRange(const ByteRange& memory, Index offset, double floats, con
 napi_value sgemm(napi_env env, napi_callback_info info) {
   return guard(env, [&] {
     const auto args = readArguments(env, info, 12, "sgemm");
-    const ByteRange memory = readMemory(env, args[0], "memory");
-    // Offsets are checked to be multiples of 4, so the memory's start must be 4-byte aligned too.
-    if (reinterpret_cast<std::uintptr_t>(memory.data) % alignof(float) != 0) {
-      throw ArgumentError{true, "memory starts at an address that is not a multiple of 4 bytes; pass its ArrayBuffer, or a view that starts at a multiple of 4 bytes"};
-    }
+    const ByteRange memory = readFloatMemory(env, args[0]);
     const Index aOffset = readFloatOffset(env, args[1], "aOffset");
     const Index bOffset = readFloatOffset(env, args[2], "bOffset");
     const Index cOffset = readFloatOffset(env, args[3], "cOffset");
@@ -476,10 +482,7 @@ void* readTypedArray(napi_env env, napi_value value, napi_typedarray_type type, 
 napi_value perturbGaussian(napi_env env, napi_callback_info info) {
   return guard(env, [&] {
     const auto args = readArguments(env, info, 8, "perturbGaussian");
-    const ByteRange memory = readMemory(env, args[0], "memory");
-    if (reinterpret_cast<std::uintptr_t>(memory.data) % alignof(float) != 0) {
-      throw ArgumentError{true, "memory starts at an address that is not a multiple of 4 bytes; pass its ArrayBuffer, or a view that starts at a multiple of 4 bytes"};
-    }
+    const ByteRange memory = readFloatMemory(env, args[0]);
     const Index outOffset = readFloatOffset(env, args[1], "outOffset");
     const Index originalOffset = readFloatOffset(env, args[2], "originalOffset");
     const double scalesArgument = readNumber(env, args[3], "scalesOffset");
@@ -513,10 +516,7 @@ napi_value perturbGaussian(napi_env env, napi_callback_info info) {
 napi_value scaledAdd(napi_env env, napi_callback_info info) {
   return guard(env, [&] {
     const auto args = readArguments(env, info, 6, "scaledAdd");
-    const ByteRange memory = readMemory(env, args[0], "memory");
-    if (reinterpret_cast<std::uintptr_t>(memory.data) % alignof(float) != 0) {
-      throw ArgumentError{true, "memory starts at an address that is not a multiple of 4 bytes; pass its ArrayBuffer, or a view that starts at a multiple of 4 bytes"};
-    }
+    const ByteRange memory = readFloatMemory(env, args[0]);
     const Index outOffset = readFloatOffset(env, args[1], "outOffset");
     const Index xOffset = readFloatOffset(env, args[2], "xOffset");
     const Index yOffset = readFloatOffset(env, args[3], "yOffset");
