@@ -35,6 +35,11 @@ function makePerturbKernel(perturb: PerturbFunction): tf.KernelConfig['kernelFun
   return (args) => {
     const { original, scales } = args.inputs as { original: tf.TensorInfo; scales?: tf.TensorInfo };
     const { scale, stream } = args.attrs as unknown as PerturbAttrs;
+    const scalesMatch = scales === undefined || (scales.dtype === 'float32' && tf.util.arraysEqual(scales.shape, original.shape));
+    if (original.dtype !== 'float32' || !scalesMatch) {
+      const scalesText = scales === undefined ? 'a scalar scale' : `scales of ${scales.dtype} [${scales.shape.join(', ')}]`;
+      throw new Error(`${perturbKernelName} needs a float32 original and float32 scales of its shape, but got ${original.dtype} [${original.shape.join(', ')}] and ${scalesText}`);
+    }
     const backend = args.backend as BackendWasm;
     const out = backend.makeOutput(original.shape, 'float32');
     const count = tf.util.sizeFromShape(original.shape);

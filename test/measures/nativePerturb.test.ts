@@ -10,7 +10,7 @@ import { ParameterPerturbation, searchSigma } from '../../main/measures/sigmaSea
 import { TrainingBatches } from '../../main/measures/forward.js';
 import { buildModel } from '../../main/models/build.js';
 import { initBackend } from '../../main/tf/backend.js';
-import { hasNativePerturb, perturbKernelName, registerNativePerturb } from '../../main/tf/nativePerturb.js';
+import { hasNativePerturb, perturbKernelName, perturbNatively, registerNativePerturb } from '../../main/tf/nativePerturb.js';
 import { Rng } from '../../main/util/rng.js';
 
 const load = defaultLinalgAddon();
@@ -124,4 +124,14 @@ test('large native perturbation equals tfjs', { skip: nativeSkip }, () => {
   assert.ok((backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.byteLength >= before);
   perturbation.dispose();
   model.dispose();
+});
+
+test('native perturbation rejects mismatched scales', { skip: nativeSkip }, () => {
+  const original = tf.zeros([4, 3]);
+  const scales = tf.ones([3, 4]);
+  assert.throws(
+    () => perturbNatively(original, scales, streamFor('mismatch')).dispose(),
+    /FragilityLabPerturbGaussian needs a float32 original and float32 scales of its shape, but got float32 \[4, 3\] and scales of float32 \[3, 4\]/,
+  );
+  tf.dispose([original, scales]);
 });
