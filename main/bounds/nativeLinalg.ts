@@ -66,10 +66,10 @@ export interface LinalgAddon {
   ): void;
   /**
    * Writes out[i] = original[i] + scale_i z_i in float32, synchronously, for the sigma searches'
-   * perturbations (main/measures/noise.ts): z_i are the draws of a GaussianStream whose 4 words
-   * are `state` (read and written back) and whose ziggurat tables (129 edges, then 129 densities)
-   * are `tables`, and scale_i is the float32 at `scalesOffset` + 4 i, or `scale` where
-   * scalesOffset is -1. Absent from addons built before it was added.
+   * perturbations (main/measures/noise.ts). z_i are the draws of a GaussianStream: its 4 words
+   * are `state` (read and written back), its ziggurat tables (129 edges, then 129 densities) are
+   * `tables`. scale_i is the float32 at `scalesOffset` + 4 i, or `scale` where scalesOffset is -1.
+   * Absent from addons built before it was added.
    */
   perturbGaussian?(
     memory: ArrayBuffer | ArrayBufferView,

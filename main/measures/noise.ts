@@ -120,7 +120,7 @@ export class GaussianStream implements NativeNoiseSource {
 
   /**
    * Writes original[i] + scale_i z_i for i < count into the float32 memory of `heap` (byte offsets)
-   * with the addon's `perturb`. z_i are the next draws of this stream as `fill` rounds them, and
+   * with the addon's `perturb`. z_i are the next draws of this stream as `fill` rounds them.
    * scale_i is the float32 at `scalesOffset` + 4 i, or `scale` where scalesOffset is -1.
    */
   perturbInto(perturb: PerturbFunction, heap: Uint8Array, outOffset: number, originalOffset: number, scalesOffset: number, scale: number, count: number): void {

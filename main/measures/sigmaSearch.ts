@@ -70,14 +70,13 @@ function isMovingStatistic(variable: tf.LayerVariable): boolean {
 export class ParameterPerturbation {
   private readonly variables: tf.LayerVariable[];
   private readonly originals: tf.Tensor[];
-  private readonly noiseBuffer: Float32Array;
+  /** The draws of one parameter on the tfjs path; made at its first use, since the native kernel needs none. */
+  private noiseBuffer: Float32Array | undefined;
   private restored = true;
 
   constructor(model: tf.LayersModel) {
     this.variables = model.weights.filter((variable) => !isMovingStatistic(variable));
     this.originals = this.variables.map((variable) => tf.keep(tf.clone(variable.read())));
-    const largest = Math.max(1, ...this.variables.map((variable) => variable.read().size));
-    this.noiseBuffer = new Float32Array(largest);
   }
 
   /** Number of perturbed parameter entries. */
@@ -130,6 +129,7 @@ export class ParameterPerturbation {
   }
 
   private perturbWithTfjs(original: tf.Tensor, std: number | tf.Tensor, noise: GaussianStream): tf.Tensor {
+    this.noiseBuffer ??= new Float32Array(Math.max(1, ...this.originals.map((tensor) => tensor.size)));
     const draws = this.noiseBuffer.subarray(0, original.size);
     noise.fill(draws);
     return tf.tidy(() => {

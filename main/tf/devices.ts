@@ -35,8 +35,8 @@ export interface WorkerPlan {
 
 /**
  * The worker plan for a backend request. GPU workers each see one device (CUDA_VISIBLE_DEVICES);
- * CPU workers split the cores between them. Each worker's FRAGILITY_LAB_THREADS, the cap on the
- * threads of its own parallel work (matrix products, the bound's linear algebra), is its share
+ * CPU workers split the cores between them. FRAGILITY_LAB_THREADS caps the threads of a worker's
+ * own parallel work (matrix products, the bound's linear algebra). Each worker gets its share
  * floor(cores / workers), or the host's FRAGILITY_LAB_THREADS where that is lower.
  */
 export function planWorkers(backend: string, requestedWorkers?: number): WorkerPlan {

@@ -14,6 +14,7 @@ import { addonBuildCommand, defaultLinalgAddon, type AddonLoad, type LinalgAddon
 import { LabError } from '../util/errors.js';
 import { createLogger } from '../util/log.js';
 import { threadBudget } from './devices.js';
+import { heapBytes, heapOffset } from './wasmHeap.js';
 
 const log = createLogger('backend');
 
@@ -158,10 +159,10 @@ export function multiplyNatively(
   try {
     // The heap is read after makeOutput, whose allocation may grow (and so replace) the memory.
     selection.sgemm(
-      (backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8,
-      backend.dataIdMap.get(a.dataId)!.memoryOffset,
-      backend.dataIdMap.get(b.dataId)!.memoryOffset,
-      backend.dataIdMap.get(out.dataId)!.memoryOffset,
+      heapBytes(backend),
+      heapOffset(backend, a),
+      heapOffset(backend, b),
+      heapOffset(backend, out),
       sizeOf(outerA),
       sizeOf(outerB),
       m,

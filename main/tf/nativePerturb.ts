@@ -2,9 +2,9 @@
  * The sigma searches' perturbation, original + scale * N(0, 1) for every parameter entry, as one
  * `wasm` kernel on the native addon's `perturbGaussian`.
  *
- * In JavaScript the normal draws cost about 20 ns each, and one perturbation of every parameter of
- * quick.json's FCN (664,000 entries) took 18 ms on the 2-core development machine; the kernel
- * draws and adds in one pass over the wasm heap in 7 ms. Its values equal those of the JavaScript
+ * In JavaScript the normal draws cost about 20 ns each. One perturbation of every parameter of
+ * quick.json's FCN (664,000 entries) took 18 ms on the 2-core development machine, and the kernel,
+ * which draws and adds in one pass over the wasm heap, takes 7 ms. Its values equal those of the JavaScript
  * path bit for bit (test/measures/nativePerturb.test.ts), because the addon runs the same
  * generator and rounds every operation to float32 as TensorFlow.js does.
  * NOTE: the rare rejection step uses the C library's exp and log in place of V8's. A draw can
@@ -14,6 +14,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { defaultLinalgAddon, type LinalgAddon } from '../bounds/nativeLinalg.js';
+import { heapBytes, heapOffset } from './wasmHeap.js';
 
 /** The kernel's name; it is registered on `wasm` only, and only where the addon has the function. */
 export const perturbKernelName = 'FragilityLabPerturbGaussian';
@@ -44,10 +45,9 @@ function makePerturbKernel(perturb: PerturbFunction): tf.KernelConfig['kernelFun
     const out = backend.makeOutput(original.shape, 'float32');
     const count = tf.util.sizeFromShape(original.shape);
     if (count === 0) return out;
-    const offsetOf = (info: tf.TensorInfo) => backend.dataIdMap.get(info.dataId)!.memoryOffset;
     // The heap is read after makeOutput, whose allocation may grow (and so replace) the memory.
-    const heap = (backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8;
-    stream.perturbInto(perturb, heap, offsetOf(out), offsetOf(original), scales === undefined ? -1 : offsetOf(scales), scale, count);
+    const heap = heapBytes(backend);
+    stream.perturbInto(perturb, heap, heapOffset(backend, out), heapOffset(backend, original), scales === undefined ? -1 : heapOffset(backend, scales), scale, count);
     return out;
   };
 }

@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { defaultLinalgAddon, type LinalgAddon } from '../bounds/nativeLinalg.js';
+import { heapBytes, heapOffset } from './wasmHeap.js';
 
 /** The kernel's name; it is registered on `wasm` only, and only where the addon has the function. */
 export const scaledAddKernelName = 'FragilityLabScaledAdd';
@@ -29,10 +30,9 @@ function makeScaledAddKernel(scaledAdd: ScaledAddFunction): tf.KernelConfig['ker
     const out = backend.makeOutput(x.shape, 'float32');
     const count = tf.util.sizeFromShape(x.shape);
     if (count === 0) return out;
-    const offsetOf = (info: tf.TensorInfo) => backend.dataIdMap.get(info.dataId)!.memoryOffset;
     // The heap is read after makeOutput, whose allocation may grow (and so replace) the memory.
-    const heap = (backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8;
-    scaledAdd(heap, offsetOf(out), offsetOf(x), offsetOf(y), alpha, count);
+    const heap = heapBytes(backend);
+    scaledAdd(heap, heapOffset(backend, out), heapOffset(backend, x), heapOffset(backend, y), alpha, count);
     return out;
   };
 }

@@ -21,21 +21,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { heapBytes, heapOffset } from './wasmHeap.js';
 
 type KernelFunc = tf.KernelConfig['kernelFunc'];
 type KernelArgs = Parameters<KernelFunc>[0];
 
 /** The dtypes stored as plain bytes in the wasm heap. */
 const heapDtypes: ReadonlySet<tf.DataType> = new Set(['float32', 'int32', 'bool']);
-
-function heapOffset(backend: BackendWasm, info: tf.TensorInfo): number {
-  return backend.dataIdMap.get(info.dataId)!.memoryOffset;
-}
-
-/** Returns the wasm heap. Read it after any allocation, because growing the memory replaces it. */
-function heapBytes(backend: BackendWasm): Uint8Array {
-  return (backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8;
-}
 
 /**
  * Wraps the original `GatherV2` so that every gather of numbers copies slices: with tfjs's shape

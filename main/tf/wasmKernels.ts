@@ -12,7 +12,7 @@
  *   `MaxPoolGrad` and `AvgPoolGrad` give wrong gradients; wasmConvKernels.ts and
  *   wasmPoolKernels.ts replace them.
  * - `GatherV2` and contiguous `Slice` spend far more time than the bytes they copy, `GatherV2`
- *   is wrong with batch dimensions, and `Identity` copies; wasmCopyKernels.ts replaces them.
+ *   is wrong with batch dimensions, and `Identity` copies. wasmCopyKernels.ts replaces them.
  * - Where the native addon is built, the sigma searches' perturbation (nativePerturb.ts) and the
  *   update of SGD and momentum (nativeUpdate.ts) run as native kernels.
  *

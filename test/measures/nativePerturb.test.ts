@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { addonBuildCommand, defaultLinalgAddon } from '../../main/bounds/nativeLinalg.js';
+import { defaultLinalgAddon } from '../../main/bounds/nativeLinalg.js';
+import { nativeAddonSkip } from '../tf/backends.js';
 import { GaussianStream } from '../../main/measures/noise.js';
 import { ParameterPerturbation, searchSigma } from '../../main/measures/sigmaSearch.js';
 import { TrainingBatches } from '../../main/measures/forward.js';
@@ -15,12 +16,7 @@ import { Rng } from '../../main/util/rng.js';
 
 const load = defaultLinalgAddon();
 const perturbGaussian = load.addon?.perturbGaussian;
-const nativeSkip: false | string =
-  load.addon === undefined
-    ? `native addon unavailable: ${load.reason}`
-    : perturbGaussian === undefined
-      ? `native addon has no perturbGaussian; rebuild it with "${addonBuildCommand}"`
-      : false;
+const nativeSkip = nativeAddonSkip('perturbGaussian');
 
 before(async () => {
   await initBackend('wasm');

@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { addonBuildCommand, defaultLinalgAddon, type LinalgAddon } from '../../main/bounds/nativeLinalg.js';
 import { initBackend } from '../../main/tf/backend.js';
 import { Rng } from '../../main/util/rng.js';
 
@@ -92,4 +93,12 @@ export function fusedProduct(backend: ComparedBackend, fusedCase: FusedCase): Pr
       })
       .dataSync() as Float32Array,
   );
+}
+
+/** Returns false where the native addon loads and has `functionName`, else the reason to skip a test that needs it. */
+export function nativeAddonSkip(functionName: keyof LinalgAddon): false | string {
+  const load = defaultLinalgAddon();
+  if (load.addon === undefined) return `native addon unavailable: ${load.reason}`;
+  if (load.addon[functionName] === undefined) return `native addon has no ${functionName}; rebuild it with "${addonBuildCommand}"`;
+  return false;
 }

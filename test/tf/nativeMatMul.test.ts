@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { loadDataset } from '../../main/data/datasets.js';
 import { buildTaskData } from '../../main/data/tasks.js';
-import { addonBuildCommand, defaultLinalgAddon } from '../../main/bounds/nativeLinalg.js';
+import { defaultLinalgAddon } from '../../main/bounds/nativeLinalg.js';
 import { buildModel } from '../../main/models/build.js';
 import { currentBackend } from '../../main/tf/backend.js';
 import { planWorkers } from '../../main/tf/devices.js';
@@ -19,19 +19,14 @@ import { describeMatMul, multiplyNatively, parseMatMulChoice, parseMatMulThreads
 import { currentMatMulSelection, setMatMulSelection } from '../../main/tf/wasmKernels.js';
 import { train } from '../../main/training/train.js';
 import { LabError } from '../../main/util/errors.js';
-import { assertRelativelyClose, type FusedCase, fusedProduct, initWasmWithFixes, normalValues, relativeError, runOn, sizeOf } from './backends.js';
+import { assertRelativelyClose, type FusedCase, fusedProduct, initWasmWithFixes, nativeAddonSkip, normalValues, relativeError, runOn, sizeOf } from './backends.js';
 
 type NativeSelection = Extract<MatMulSelection, { kind: 'native' }>;
 
 const tolerance = 1e-4;
 const load = defaultLinalgAddon();
 const sgemm = load.addon?.sgemm;
-const nativeSkip: false | string =
-  load.addon === undefined
-    ? `native addon unavailable: ${load.reason}`
-    : sgemm === undefined
-      ? `native addon has no sgemm; rebuild it with "${addonBuildCommand}"`
-      : false;
+const nativeSkip = nativeAddonSkip('sgemm');
 
 let selectionAtStart: MatMulSelection;
 

@@ -3,18 +3,13 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { addonBuildCommand, defaultLinalgAddon } from '../../main/bounds/nativeLinalg.js';
+import { defaultLinalgAddon } from '../../main/bounds/nativeLinalg.js';
 import { applyFusedGradients, registerNativeUpdate, scaledAddKernelName } from '../../main/tf/nativeUpdate.js';
 import { train, type TrainingSettings } from '../../main/training/train.js';
-import { initWasmWithFixes, normalValues } from './backends.js';
+import { initWasmWithFixes, nativeAddonSkip, normalValues } from './backends.js';
 
 const load = defaultLinalgAddon();
-const nativeSkip: false | string =
-  load.addon === undefined
-    ? `native addon unavailable: ${load.reason}`
-    : load.addon.scaledAdd === undefined
-      ? `native addon has no scaledAdd; rebuild it with "${addonBuildCommand}"`
-      : false;
+const nativeSkip = nativeAddonSkip('scaledAdd');
 
 before(async () => {
   await initWasmWithFixes();

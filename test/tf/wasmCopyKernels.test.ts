@@ -81,22 +81,20 @@ before(async () => {
   await initWasmWithFixes();
 });
 
+/** Asserts that `compute` gives the same shape and values on wasm as on cpu. */
+async function assertSameAsCpu(compute: (backend: ComparedBackend) => Promise<{ shape: number[]; values: Values }>): Promise<void> {
+  const expected = await compute('cpu');
+  const actual = await compute('wasm');
+  assert.deepEqual(actual.shape, expected.shape);
+  assert.deepEqual(Array.from(actual.values), Array.from(expected.values));
+}
+
 for (const gatherCase of gatherCases) {
-  test(`GatherV2 on wasm equals cpu: ${gatherCase.name}`, async () => {
-    const expected = await gatherOn('cpu', gatherCase);
-    const actual = await gatherOn('wasm', gatherCase);
-    assert.deepEqual(actual.shape, expected.shape);
-    assert.deepEqual(Array.from(actual.values), Array.from(expected.values));
-  });
+  test(`GatherV2 on wasm equals cpu: ${gatherCase.name}`, () => assertSameAsCpu((backend) => gatherOn(backend, gatherCase)));
 }
 
 for (const sliceCase of sliceCases) {
-  test(`Slice on wasm equals cpu: ${sliceCase.name}`, async () => {
-    const expected = await sliceOn('cpu', sliceCase);
-    const actual = await sliceOn('wasm', sliceCase);
-    assert.deepEqual(actual.shape, expected.shape);
-    assert.deepEqual(Array.from(actual.values), Array.from(expected.values));
-  });
+  test(`Slice on wasm equals cpu: ${sliceCase.name}`, () => assertSameAsCpu((backend) => sliceOn(backend, sliceCase)));
 }
 
 test('GatherV2 on wasm rejects out-of-range indices', async () => {

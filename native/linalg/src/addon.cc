@@ -407,6 +407,14 @@ double checkFloatRange(const ByteRange& memory, Index offset, double floats, con
   return end;
 }
 
+// Returns whether the byte ranges [firstStart, firstEnd) and [secondStart, secondEnd) share a byte;
+// an empty range shares none.
+bool rangesOverlap(Index firstStart, double firstEnd, Index secondStart, double secondEnd) {
+  const double first = static_cast<double>(firstStart);
+  const double second = static_cast<double>(secondStart);
+  return first < firstEnd && second < secondEnd && first < secondEnd && second < firstEnd;
+}
+
 napi_value sgemm(napi_env env, napi_callback_info info) {
   return guard(env, [&] {
     const auto args = readArguments(env, info, 12, "sgemm");
@@ -438,11 +446,8 @@ napi_value sgemm(napi_env env, napi_callback_info info) {
     const double aEnd = checkFloatRange(memory, aOffset, aFloats, "a");
     const double bEnd = checkFloatRange(memory, bOffset, bFloats, "b");
     const double cEnd = checkFloatRange(memory, cOffset, cFloats, "c");
-    const auto overlapsC = [&](Index offset, double floats, double end) {
-      return floats > 0 && cFloats > 0 && static_cast<double>(offset) < cEnd && static_cast<double>(cOffset) < end;
-    };
-    if (overlapsC(aOffset, aFloats, aEnd)) throw ArgumentError{true, "c overlaps a; the output needs memory of its own"};
-    if (overlapsC(bOffset, bFloats, bEnd)) throw ArgumentError{true, "c overlaps b; the output needs memory of its own"};
+    if (rangesOverlap(cOffset, cEnd, aOffset, aEnd)) throw ArgumentError{true, "c overlaps a; the output needs memory of its own"};
+    if (rangesOverlap(cOffset, cEnd, bOffset, bEnd)) throw ArgumentError{true, "c overlaps b; the output needs memory of its own"};
 
     char* base = memory.data;
     try {
@@ -497,11 +502,12 @@ napi_value perturbGaussian(napi_env env, napi_callback_info info) {
     const bool hasScales = scalesArgument != -1;
     const Index scalesOffset = hasScales ? readFloatOffset(env, args[3], "scalesOffset") : 0;
     const double scalesEnd = hasScales ? checkFloatRange(memory, scalesOffset, static_cast<double>(count), "scales") : 0;
-    const auto overlapsOut = [&](Index offset, double end) {
-      return count > 0 && static_cast<double>(offset) < outEnd && static_cast<double>(outOffset) < end;
-    };
-    if (overlapsOut(originalOffset, originalEnd)) throw ArgumentError{true, "out overlaps original; the output needs memory of its own"};
-    if (hasScales && overlapsOut(scalesOffset, scalesEnd)) throw ArgumentError{true, "out overlaps scales; the output needs memory of its own"};
+    if (rangesOverlap(outOffset, outEnd, originalOffset, originalEnd)) {
+      throw ArgumentError{true, "out overlaps original; the output needs memory of its own"};
+    }
+    if (hasScales && rangesOverlap(outOffset, outEnd, scalesOffset, scalesEnd)) {
+      throw ArgumentError{true, "out overlaps scales; the output needs memory of its own"};
+    }
 
     char* base = memory.data;
     linalg::perturbGaussian(reinterpret_cast<float*>(base + outOffset), reinterpret_cast<const float*>(base + originalOffset),
