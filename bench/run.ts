@@ -7,9 +7,9 @@
  * Usage: npx tsx bench/run.ts [--skip-study] [--backend wasm|cpu]
  *
  * Workloads: FCN 784-1024-1024-1 training, the small CNN training, a forward pass over 10,000
- * images, the spectral norm of every layer of the FCN, and the whole quick.json study with one and
- * with two workers (and PyTorch training the same 40 networks for the same epochs, without the
- * measures). The full measure set is benchmarked by bench/measures/run.ts.
+ * images, the spectral norm of every layer of the FCN, the full measure set (bench/measures/run.ts,
+ * whose per-measure table this prints too), and the whole quick.json study with one and with two
+ * workers (and PyTorch training the same 40 networks for the same epochs, without the measures).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -84,6 +84,16 @@ function runTorch(workload: string, dir: string, blas: keyof typeof blasFolders)
   const result = spawnSync(python, [join(benchDir, 'torch_workloads.py'), workload, dir, '2'], { encoding: 'utf8', env });
   if (result.status !== 0) throw new Error(`PyTorch ${workload} (${blas}) failed:\n${result.stderr}`);
   return lastJsonLine(result.stdout);
+}
+
+/**
+ * Runs bench/measures/run.ts, which times every measure in the lab and in PyTorch, and returns
+ * its report; the lines "all measures, one call" are the full measure set of each network.
+ */
+function runMeasureSet(): string {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', join(benchDir, 'measures', 'run.ts'), '--backend', backend], { cwd: repoRoot, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`the measure benchmark failed:\n${result.stderr.slice(-2000)}`);
+  return result.stdout;
 }
 
 function megabytes(bytes: number): string {
@@ -162,6 +172,10 @@ try {
     );
   }
 
+  const measureReport = runMeasureSet();
+  const wholeSets = measureReport.split('\n').filter((line) => line.startsWith('== ') || line.startsWith('all measures, one call'));
+  process.stdout.write(`\nFull measure set (lab ms, PyTorch ms, lab / PyTorch time; the per-measure table follows the study):\n${wholeSets.join('\n')}\n`);
+
   if (!values['skip-study']) {
     const one = runQuickStudy(1, dir);
     const two = runQuickStudy(2, dir);
@@ -174,6 +188,7 @@ try {
     );
     if (torchStudy.status !== 0) process.stdout.write(`PyTorch study failed:\n${torchStudy.stderr}\n`);
   }
+  process.stdout.write(`\nEvery measure, from bench/measures/run.ts:\n${measureReport}`);
 } finally {
   if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
 }
